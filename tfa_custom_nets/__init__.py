@@ -1,0 +1,27 @@
+"""tfa_custom_nets: custom Keras Q-models for TF-Agents' DQN.
+
+Importing the package keeps TensorFlow, gym and absl quiet: TensorFlow's C++ log
+level defaults to errors only (set ``TF_CPP_MIN_LOG_LEVEL`` yourself to change it)
+and the banner that ``gym`` prints on first import (tf-agents imports it) is
+swallowed.
+"""
+
+import contextlib
+import io
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+with contextlib.redirect_stderr(io.StringIO()):
+    import gym  # noqa: F401  (tf-agents imports it; its banner goes to stderr)
+
+import absl.logging  # noqa: E402
+
+absl.logging.set_verbosity(absl.logging.ERROR)
+
+import tensorflow as tf  # noqa: E402
+
+tf.get_logger().setLevel("ERROR")  # tf_agents' own deprecation notices (foldr back_prop)
+
+__version__ = "0.1.0"

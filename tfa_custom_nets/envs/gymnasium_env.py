@@ -1,0 +1,211 @@
+"""A TF-Agents `PyEnvironment` around a gymnasium environment.
+
+Released tf-agents 0.19 only wraps the old `gym` API (4-tuple `step`, one `done`
+flag). gymnasium's `step` returns `terminated` and `truncated` separately, and the
+difference matters for the TD target:
+
+- `terminated` (the MDP ended: the pole fell, the goal was reached) gives
+  `discount = 0`: nothing follows, so the target is the reward alone;
+- `truncated` only (a time limit cut the episode) gives `discount = 1`: the state
+  still has a future, so the target bootstraps from Q(s').
+
+Usage:
+
+    from tfa_custom_nets import envs
+    env = envs.load("CartPole-v1", seed=0)
+    time_step = env.reset()
+    time_step = env.step(env.action_spec().minimum)
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from tf_agents.environments import py_environment
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import time_step as ts
+
+
+def spec_from_space(space: gym.Space, name: str) -> Any:
+    """Maps a gymnasium space to a (nested) TF-Agents array spec.
+
+    Discrete and MultiDiscrete become zero-based int specs (a space with
+    `start != 0` is shifted: index i means `start + i` to the env); bounds are
+    full-shape arrays because TF-Agents' samplers fail on a scalar minimum with an
+    array maximum.
+    """
+    if isinstance(space, gym.spaces.Discrete):
+        return array_spec.BoundedArraySpec(
+            (), space.dtype, minimum=0, maximum=int(space.n) - 1, name=name)
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        if space.nvec.ndim != 1:
+            raise ValueError(
+                f"{name}: MultiDiscrete with nvec of shape {space.nvec.shape} is not "
+                "supported; expected a flat nvec of shape (D,). Flatten the space, "
+                "e.g. MultiDiscrete(nvec.ravel()).")
+        return array_spec.BoundedArraySpec(
+            space.shape, space.dtype, minimum=np.zeros(space.shape, space.dtype),
+            maximum=(space.nvec - 1).astype(space.dtype), name=name)
+    if isinstance(space, gym.spaces.MultiBinary):
+        return array_spec.BoundedArraySpec(
+            space.shape, space.dtype, minimum=np.zeros(space.shape, space.dtype),
+            maximum=np.ones(space.shape, space.dtype), name=name)
+    if isinstance(space, gym.spaces.Box):
+        minimum = np.broadcast_to(space.low, space.shape).astype(space.dtype)
+        maximum = np.broadcast_to(space.high, space.shape).astype(space.dtype)
+        return array_spec.BoundedArraySpec(
+            space.shape, space.dtype, minimum=minimum, maximum=maximum, name=name)
+    if isinstance(space, gym.spaces.Dict):
+        return collections.OrderedDict(
+            (key, spec_from_space(sub, f"{name}/{key}")) for key, sub in space.spaces.items())
+    if isinstance(space, gym.spaces.Tuple):
+        return tuple(spec_from_space(sub, f"{name}/{i}") for i, sub in enumerate(space.spaces))
+    raise ValueError(
+        f"{name}: gymnasium space {space!r} is not supported; expected Discrete, "
+        "MultiDiscrete, MultiBinary, Box, Dict or Tuple.")
+
+
+def _from_env(space: gym.Space, value: Any) -> Any:
+    """An observation from the env as arrays matching `spec_from_space(space)`."""
+    if isinstance(space, gym.spaces.Dict):
+        return collections.OrderedDict((k, _from_env(s, value[k])) for k, s in space.spaces.items())
+    if isinstance(space, gym.spaces.Tuple):
+        return tuple(_from_env(s, v) for s, v in zip(space.spaces, value))
+    if isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
+        return np.asarray(value - space.start, dtype=space.dtype)
+    return np.asarray(value, dtype=space.dtype)
+
+
+def _to_env(space: gym.Space, value: Any) -> Any:
+    """An action from the agent in the form `space` expects."""
+    if isinstance(space, gym.spaces.Dict):
+        return {k: _to_env(s, value[k]) for k, s in space.spaces.items()}
+    if isinstance(space, gym.spaces.Tuple):
+        return tuple(_to_env(s, v) for s, v in zip(space.spaces, value))
+    if isinstance(space, gym.spaces.Discrete):
+        return int(value) + int(space.start)
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return np.asarray(value, dtype=space.dtype) + space.start
+    return np.asarray(value, dtype=space.dtype)
+
+
+def _first_non_finite(observation: Any, spec: Any) -> Any:
+    """The first float leaf of `observation` with NaN/inf in it, or None."""
+    for leaf, leaf_spec in zip(_flatten(observation), _flatten(spec)):
+        if np.issubdtype(leaf_spec.dtype, np.floating) and not np.all(np.isfinite(leaf)):
+            return leaf
+    return None
+
+
+def _flatten(nest: Any) -> list:
+    if isinstance(nest, dict):
+        return [x for v in nest.values() for x in _flatten(v)]
+    if isinstance(nest, tuple):
+        return [x for v in nest for x in _flatten(v)]
+    return [nest]
+
+
+class GymnasiumEnvironment(py_environment.PyEnvironment):
+    """A `PyEnvironment` that steps a gymnasium env (see the module docstring).
+
+    Episodes restart on their own: stepping after a LAST time step resets the env
+    (TF-Agents' `handle_auto_reset`), as `PyDriver` expects.
+    """
+
+    def __init__(self, env: gym.Env, seed: int | None = None, check_finite: bool = True):
+        super().__init__(handle_auto_reset=True)
+        self._env = env
+        self._seed = seed
+        self._check_finite = check_finite
+        self._observation_spec = spec_from_space(env.observation_space, "observation")
+        self._action_spec = spec_from_space(env.action_space, "action")
+        self._name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+        self._env_steps = 0
+        self._info: dict = {}
+        if seed is not None:
+            env.action_space.seed(seed)
+            env.observation_space.seed(seed)
+
+    @property
+    def gym_env(self) -> gym.Env:
+        return self._env
+
+    def observation_spec(self):
+        return self._observation_spec
+
+    def action_spec(self):
+        return self._action_spec
+
+    def get_info(self) -> dict:
+        return self._info
+
+    def seed(self, seed: int | None) -> None:
+        """Seeds the next reset (later resets continue the env's own RNG)."""
+        self._seed = seed
+
+    def _reset(self) -> ts.TimeStep:
+        observation, self._info = self._env.reset(seed=self._seed)
+        self._seed = None  # reseeding every episode would replay the same episode
+        return ts.restart(self._observation(observation))
+
+    def _step(self, action) -> ts.TimeStep:
+        observation, reward, terminated, truncated, self._info = self._env.step(
+            _to_env(self._env.action_space, action))
+        self._env_steps += 1
+        observation = self._observation(observation)
+        reward = np.asarray(reward, dtype=np.float32)
+        if self._check_finite and not np.isfinite(reward):
+            raise ValueError(
+                f"{self._name}: reward at env step {self._env_steps} is {float(reward)}; "
+                "expected a finite number. Fix the environment's reward or clip it with "
+                "a gymnasium reward wrapper before loading it.")
+        if terminated:
+            return ts.termination(observation, reward)
+        if truncated:
+            return ts.truncation(observation, reward, discount=np.float32(1.0))
+        return ts.transition(observation, reward, discount=np.float32(1.0))
+
+    def _observation(self, raw: Any) -> Any:
+        observation = _from_env(self._env.observation_space, raw)
+        if self._check_finite:
+            bad = _first_non_finite(observation, self._observation_spec)
+            if bad is not None:
+                raise ValueError(
+                    f"{self._name}: observation at env step {self._env_steps} contains "
+                    f"NaN or inf: {bad!r}. Expected finite values; fix the environment "
+                    "or add a gymnasium observation wrapper that cleans them.")
+        return observation
+
+    def render(self, mode: str = "rgb_array"):
+        """Returns `env.render()`; the mode is fixed by `render_mode` at make time."""
+        del mode
+        return self._env.render()
+
+    def close(self) -> None:
+        self._env.close()
+
+
+def load(env_id_or_env: str | gym.Env, seed: int | None = None, **make_kwargs) -> GymnasiumEnvironment:
+    """A TF-Agents `PyEnvironment` around a gymnasium env.
+
+    Args:
+      env_id_or_env: a gymnasium id (made with `gymnasium.make(id, **make_kwargs)`)
+        or an env instance.
+      seed: seeds the first reset and the action/observation spaces.
+      **make_kwargs: passed to `gymnasium.make` (e.g. `max_episode_steps`).
+    """
+    if isinstance(env_id_or_env, str):
+        env = gym.make(env_id_or_env, **make_kwargs)
+    elif isinstance(env_id_or_env, gym.Env):
+        if make_kwargs:
+            raise ValueError(
+                f"load() got make_kwargs {sorted(make_kwargs)} with an env instance; they "
+                "only apply to an env id. Pass the id instead, or configure the instance.")
+        env = env_id_or_env
+    else:
+        raise TypeError(
+            f"load() expected a gymnasium id or gymnasium.Env, got {type(env_id_or_env).__name__}.")
+    return GymnasiumEnvironment(env, seed=seed)

@@ -1,0 +1,5 @@
+"""TF-Agents networks that wrap Keras models. Each file stands alone: copy one."""
+
+from tfa_custom_nets.networks.keras_q_network import KerasQNetwork
+
+__all__ = ["KerasQNetwork"]

@@ -1,0 +1,218 @@
+"""KerasQNetwork: any Keras Q-model as a TF-Agents Q-network for `DqnAgent`.
+
+    observation (array, or dict of arrays matched to model inputs by name)
+        |
+    your tf.keras.Model  (Sequential, functional with shared layers, or subclassed)
+        |
+    q_values [B, num_actions]
+
+`DqnAgent` builds its target network with `q_network.copy()`, which re-runs
+`__init__` with the same arguments. A wrapper that kept the model object would give
+the target the *same* variables as the online network (TF-Agents refuses that).
+This network never uses the model it is handed: it clones it
+(`tf.keras.models.clone_model`, fresh weights) or, for a zero-argument builder,
+calls the builder again. Subclassed models cannot be cloned; pass a builder.
+
+Everything is checked at construction, with a message that says how to fix it:
+the action spec (scalar int, minimum 0), the model's inputs against the
+observation spec (names, shapes, dtypes), and its output against `[B, num_actions]`.
+
+Usage:
+
+    import tensorflow as tf
+    from tf_agents.agents.dqn import dqn_agent
+    from tf_agents.specs import tensor_spec
+    from keras_q_network import KerasQNetwork   # or tfa_custom_nets.networks
+
+    inputs = tf.keras.Input(shape=(4,), name="observation")
+    trunk = tf.keras.layers.Dense(64, activation="relu")(inputs)
+    q_values = tf.keras.layers.Dense(2)(trunk)
+    model = tf.keras.Model(inputs, q_values)
+
+    observation_spec = tensor_spec.TensorSpec((4,), tf.float32)
+    action_spec = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 1)
+    q_net = KerasQNetwork(observation_spec, action_spec, model)
+    agent = dqn_agent.DqnAgent(
+        time_step_spec, action_spec, q_network=q_net,
+        optimizer=tf.keras.optimizers.Adam(1e-3))
+
+This file imports only tensorflow, tf_agents and numpy: copy it into your project.
+"""
+
+from typing import Callable, Union
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.networks import network
+from tf_agents.specs import tensor_spec
+
+ModelOrBuilder = Union[tf.keras.Model, Callable[[], tf.keras.Model]]
+
+
+def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
+    """A model with its own, newly initialised variables."""
+    if isinstance(model, tf.keras.Model):
+        if not (isinstance(model, tf.keras.Sequential) or model._is_graph_network):  # pylint: disable=protected-access
+            raise ValueError(
+                f"{name}: got a subclassed Keras model ({type(model).__name__}); it cannot be "
+                "cloned, so the target network would share its weights. Expected a "
+                "Sequential or functional model, or a zero-argument builder. Fix: pass "
+                f"`model=lambda: {type(model).__name__}(...)` instead of the instance.")
+        return tf.keras.models.clone_model(model)
+    if callable(model):
+        built = model()
+        if not isinstance(built, tf.keras.Model):
+            raise ValueError(
+                f"{name}: the model builder returned {type(built).__name__}; expected a "
+                "tf.keras.Model. Fix: make the builder `return tf.keras.Model(...)`.")
+        return built
+    raise ValueError(
+        f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
+        "zero-argument callable that builds one.")
+
+
+def _num_actions(action_spec, name: str) -> int:
+    """Checks the action spec DqnAgent can use and returns its number of actions."""
+    flat = tf.nest.flatten(action_spec)
+    if len(flat) != 1:
+        raise ValueError(
+            f"{name}: expected one action spec, saw a nest of {len(flat)}: {action_spec}. "
+            "Fix: flatten the action space to one Discrete space.")
+    spec = flat[0]
+    if not spec.dtype.is_integer:
+        raise ValueError(
+            f"{name}: expected an integer (Discrete) action spec, saw dtype {spec.dtype.name} "
+            f"({spec}). DQN picks one of N actions. Fix: discretize the continuous action "
+            "space (e.g. gymnasium.wrappers.DiscretizeAction).")
+    if spec.shape.rank != 0:
+        raise ValueError(
+            f"{name}: expected a scalar action spec (one Discrete choice), saw shape "
+            f"{spec.shape.as_list()}. Fix: for several discrete choices at once use "
+            "BranchingQNetwork, or a joint action index.")
+    minimum, maximum = int(np.min(spec.minimum)), int(np.max(spec.maximum))
+    if minimum != 0:
+        raise ValueError(
+            f"{name}: expected action minimum 0, saw {minimum} (maximum {maximum}). DqnAgent "
+            "indexes Q-values by action. Fix: shift the actions to start at 0.")
+    return maximum + 1
+
+
+def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
+    """Checks a functional/Sequential model's declared inputs against the spec."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return  # subclassed: no declared inputs; the forward pass checks the rest
+    specs = input_tensor_spec
+    if isinstance(specs, dict):
+        wanted = sorted(specs)
+        names = sorted(model.input_names)
+        if wanted != names:
+            raise ValueError(
+                f"{name}: the observation has keys {wanted} but the model's inputs are "
+                f"named {names}. Fix: name each tf.keras.Input after its observation key, "
+                "e.g. tf.keras.Input(shape, name='image').")
+        pairs = [(k, specs[k], model.inputs[model.input_names.index(k)]) for k in wanted]
+    else:
+        flat = tf.nest.flatten(specs)
+        if len(flat) != 1 or len(model.inputs) != 1:
+            raise ValueError(
+                f"{name}: the observation has {len(flat)} array(s) but the model takes "
+                f"{len(model.inputs)} input(s). Fix: use a dict observation whose keys "
+                "name the model's inputs, or a single-input model.")
+        pairs = [("observation", flat[0], model.inputs[0])]
+    for key, spec, model_input in pairs:
+        expected = tf.TensorShape([None]).concatenate(spec.shape)
+        if not expected.is_compatible_with(model_input.shape):
+            raise ValueError(
+                f"{name}: observation '{key}' has shape {spec.shape.as_list()} per sample, but "
+                f"the model input expects {model_input.shape.as_list()[1:]}. Fix: "
+                f"tf.keras.Input(shape={tuple(spec.shape.as_list())}), or reshape the "
+                "observation with a gymnasium wrapper.")
+        input_dtype = tf.as_dtype(model_input.dtype)
+        if (not spec.dtype.is_floating or not input_dtype.is_floating) and spec.dtype != input_dtype:
+            hint = (" For pixels: tf.keras.Input(shape, dtype='uint8') followed by "
+                    "tf.keras.layers.Rescaling(1 / 255)." if spec.dtype == tf.uint8 else "")
+            raise ValueError(
+                f"{name}: observation '{key}' is {spec.dtype.name} but the model input is "
+                f"{input_dtype.name}. Non-float observations are not cast silently. Fix: "
+                f"declare tf.keras.Input(..., dtype='{spec.dtype.name}') and convert inside "
+                f"the model.{hint}")
+
+
+class KerasQNetwork(network.Network):
+    """Wraps a Keras model mapping observations to `[B, num_actions]` Q-values."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder,
+                 name: str = "KerasQNetwork"):
+        """Builds the network and checks the model against the specs.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
+            are the model's input names.
+          action_spec: scalar int `BoundedTensorSpec` with minimum 0.
+          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
+            weights, here and on every `copy()`), or a zero-argument callable that
+            returns a new model (needed for subclassed models).
+          name: the network's name.
+
+        Raises:
+          ValueError: if the action spec, the model's inputs or its output do not
+            fit; the message says what was expected and how to fix it.
+        """
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        self._num_actions = _num_actions(action_spec, name)
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
+        self._check_output(input_tensor_spec, name)
+
+    def _declared_input_dtypes(self, input_tensor_spec):
+        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
+        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
+            return None
+        if isinstance(input_tensor_spec, dict):
+            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
+                    for k in input_tensor_spec}
+        return self._model.inputs[0].dtype
+
+    def _check_output(self, input_tensor_spec, name: str) -> None:
+        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._model(self._model_inputs(dummy), training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"{name}: the model could not be called on an observation matching "
+                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
+                "dtype match the observation spec.") from error
+        if isinstance(outputs, (list, tuple, dict)):
+            raise ValueError(
+                f"{name}: the model has {len(outputs)} outputs; expected one tensor "
+                f"[B, {self._num_actions}]. A multi-head model (one head per action "
+                "dimension) belongs in BranchingQNetwork; for one action, concatenate "
+                "the heads into one output.")
+        shape = outputs.shape.as_list()
+        if shape != [1, self._num_actions]:
+            raise ValueError(
+                f"{name}: model output has shape [B, {', '.join(map(str, shape[1:]))}], "
+                f"expected [B, {self._num_actions}] for an action spec with "
+                f"{self._num_actions} actions. Fix: end the model with "
+                f"tf.keras.layers.Dense({self._num_actions}).")
+        if not outputs.dtype.is_floating:
+            raise ValueError(
+                f"{name}: model output dtype is {outputs.dtype.name}; expected float Q-values.")
+
+    def _model_inputs(self, observation):
+        dtypes = self._input_dtypes
+        if dtypes is None:
+            return observation
+        if isinstance(observation, dict):
+            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
+        return self._cast(observation, dtypes)
+
+    @staticmethod
+    def _cast(value, dtype):
+        return tf.cast(value, dtype) if value.dtype != dtype else value
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward: no dependence on episode boundaries
+        q_values = self._model(self._model_inputs(observation), training=training)
+        return q_values, network_state

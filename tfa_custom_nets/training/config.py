@@ -1,0 +1,202 @@
+"""Run configuration: frozen dataclasses, one field per value, checked on creation.
+
+A run writes the whole resolved config to `config.json`; `from_dict` reads it back.
+`override(config, ["agent.learning_rate=3e-4", ...])` applies the CLI's `--set`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Which gymnasium environment, and when it counts as solved."""
+
+    id: str = "CartPole-v1"
+    """gymnasium id, made with `gymnasium.make(id, **make_kwargs)`."""
+    make_kwargs: dict = field(default_factory=dict)
+    """Keyword arguments for `gymnasium.make` (e.g. `max_episode_steps`)."""
+    threshold: Optional[float] = None
+    """Greedy eval mean that counts as solved; None takes the env's `reward_threshold`."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The Keras Q-model, named so `config.json` can rebuild it."""
+
+    model: str = "tfa_custom_nets.models:dense_q_model"
+    """`module:function` or `path/to/file.py:function`; called as
+    `function(observation_spec, action_spec, **kwargs)` and returns a `tf.keras.Model`."""
+    kwargs: dict = field(default_factory=lambda: {"hidden_units": [256, 256]})
+    """Keyword arguments for the model function."""
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """The TF-Agents DQN agent and its optimisation."""
+
+    kind: str = "dqn"
+    """`dqn` (DqnAgent) or `ddqn` (DdqnAgent, double-Q targets)."""
+    learning_rate: float = 1e-3
+    """Adam learning rate."""
+    gamma: float = 0.99
+    """Discount factor in [0, 1]."""
+    loss: str = "huber"
+    """TD loss per element: `huber` or `mse`."""
+    gradient_clipping: Optional[float] = 10.0
+    """Clip gradients to this global norm; None disables clipping."""
+    target_update_period: int = 100
+    """Updates (train steps) between target-network updates."""
+    target_update_tau: float = 1.0
+    """1.0 copies the online weights (hard update); below 1, Polyak averaging."""
+    epsilon_start: float = 1.0
+    """Exploration rate at the first learning step."""
+    epsilon_end: float = 0.05
+    """Exploration rate after the decay."""
+    epsilon_decay_steps: int = 10_000
+    """Env steps over which epsilon falls linearly from start to end."""
+
+    def __post_init__(self):
+        _require(self.kind in ("dqn", "ddqn"), f"agent.kind must be 'dqn' or 'ddqn', got {self.kind!r}.")
+        _require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")
+        _require(self.learning_rate > 0, f"agent.learning_rate must be > 0, got {self.learning_rate}.")
+        _require(0.0 <= self.gamma <= 1.0, f"agent.gamma must be in [0, 1], got {self.gamma}.")
+        _require(0.0 < self.target_update_tau <= 1.0,
+                 f"agent.target_update_tau must be in (0, 1], got {self.target_update_tau}; "
+                 "1.0 is a hard copy, 0.005 a slow Polyak average.")
+        _require(self.target_update_period >= 1,
+                 f"agent.target_update_period must be >= 1 update, got {self.target_update_period}.")
+        _require(self.gradient_clipping is None or self.gradient_clipping > 0,
+                 f"agent.gradient_clipping must be > 0 or None, got {self.gradient_clipping}.")
+        for name in ("epsilon_start", "epsilon_end"):
+            value = getattr(self, name)
+            _require(0.0 <= value <= 1.0, f"agent.{name} must be in [0, 1], got {value}.")
+        _require(self.epsilon_decay_steps >= 1,
+                 f"agent.epsilon_decay_steps must be >= 1, got {self.epsilon_decay_steps}.")
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """The Reverb replay table and how it is sampled."""
+
+    capacity: int = 100_000
+    """Transitions kept (FIFO)."""
+    batch_size: int = 64
+    """Transitions per update."""
+    learning_starts: int = 1_000
+    """Env steps collected with a uniform random policy before the first update."""
+
+    def __post_init__(self):
+        _require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
+        _require(self.batch_size >= 1, f"replay.batch_size must be >= 1, got {self.batch_size}.")
+        _require(self.learning_starts >= self.batch_size,
+                 f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
+                 f"({self.batch_size}): the first batch is sampled from those steps.")
+        _require(self.capacity >= self.learning_starts,
+                 f"replay.capacity ({self.capacity}) must be >= replay.learning_starts "
+                 f"({self.learning_starts}).")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: environment, model, agent, replay and the loop's schedule."""
+
+    name: str = "run"
+    """Experiment name, used in the run directory's name."""
+    env: EnvConfig = field(default_factory=EnvConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    seed: int = 0
+    """Seeds TensorFlow, NumPy, the env and the eval episodes."""
+    total_env_steps: int = 50_000
+    """Env steps of training, random warm-up included."""
+    update_every: int = 4
+    """Env steps collected per gradient update (1 update per `update_every` steps)."""
+    async_updates: bool = True
+    """Run each update on a second thread while the next `update_every` steps are
+    collected (same ratio; the acting policy is at most one update behind). False
+    runs them in turn."""
+    eval_interval: int = 5_000
+    """Env steps between greedy evaluations."""
+    eval_episodes: int = 20
+    """Episodes per evaluation, the final one included."""
+    checkpoint_interval: int = 10_000
+    """Env steps between checkpoints (one is always written at the end)."""
+    run_dir: Optional[str] = None
+    """Where the run writes; None makes `runs/{env}__{name}__{seed}__{time}`."""
+    progress: bool = True
+    """Show a progress bar."""
+
+    def __post_init__(self):
+        for name in ("total_env_steps", "update_every", "eval_interval", "eval_episodes",
+                     "checkpoint_interval"):
+            value = getattr(self, name)
+            _require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")
+        _require(self.total_env_steps >= self.replay.learning_starts,
+                 f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
+                 f"({self.replay.learning_starts}).")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def from_dict(data: dict, cls=TrainConfig):
+    """Rebuilds a config (e.g. from `config.json`), refusing unknown keys."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    _require(not unknown, f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(names)}.")
+    kwargs = {}
+    for key, value in data.items():
+        sub = _SECTIONS.get(key) if cls is TrainConfig else None
+        kwargs[key] = from_dict(value, sub) if sub is not None else value
+    return cls(**kwargs)
+
+
+_SECTIONS = {"env": EnvConfig, "network": NetworkConfig, "agent": AgentConfig, "replay": ReplayConfig}
+
+
+def _parse(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {"none": None, "null": None, "true": True, "false": False}.get(text.lower(), text)
+
+
+def override(config: TrainConfig, assignments: list[str]) -> TrainConfig:
+    """Applies `key=value` assignments; keys are dotted (`agent.learning_rate`).
+
+    Values are Python literals (`3e-4`, `[64, 64]`, `None`); a bare word is a string.
+    An int given where a float is expected is accepted; other type changes are refused.
+    """
+    data = config.to_dict()
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        _require(bool(sep), f"--set expects key=value, got {assignment!r}.")
+        *parents, leaf = key.strip().split(".")
+        node = data
+        for part in parents:
+            _require(isinstance(node.get(part), dict), f"--set {key}: no config section {part!r}.")
+            node = node[part]
+        _require(leaf in node, f"--set {key}: unknown key; expected one of {sorted(node)}.")
+        value, old = _parse(text.strip()), node[leaf]
+        if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        _require(old is None or value is None or type(value) is type(old)
+                 or (isinstance(old, (list, tuple)) and isinstance(value, (list, tuple))),
+                 f"--set {key}={text}: expected a {type(old).__name__} like {old!r}, got "
+                 f"{type(value).__name__}.")
+        if isinstance(value, float):
+            _require(math.isfinite(value), f"--set {key}: {value} is not finite.")
+        node[leaf] = value
+    return from_dict(data)

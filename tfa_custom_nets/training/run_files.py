@@ -1,0 +1,88 @@
+"""What a run writes: its directory, metrics (CSV + TensorBoard), summary and plot."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import tensorflow as tf
+
+METRIC_FIELDS = ["env_steps", "updates", "train_seconds", "eval_mean", "eval_std", "eval_min",
+                 "eval_max", "train_return", "epsilon", "loss", "env_steps_per_s"]
+
+
+def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int) -> Path:
+    """`run_dir`, or `runs/{env}__{name}__{seed}__{time}` (created; never reused)."""
+    if run_dir is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        env_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id)
+        run_dir = os.path.join("runs", f"{env_name}__{name}__{seed}__{stamp}")
+    path = Path(run_dir)
+    if path.exists() and any(path.iterdir()):
+        raise FileExistsError(
+            f"run directory {path} already holds a run; pick another --run-dir or remove it.")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Writes via a temporary file and a rename, so a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+class MetricsLog:
+    """Appends rows to `metrics.csv` and the same scalars to TensorBoard."""
+
+    def __init__(self, run_dir: Path):
+        self.rows: list[dict] = []
+        self._csv_path = run_dir / "metrics.csv"
+        with self._csv_path.open("w", newline="") as f:
+            csv.DictWriter(f, METRIC_FIELDS).writeheader()
+        self._writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
+
+    def add(self, row: dict) -> None:
+        row = {k: row.get(k) for k in METRIC_FIELDS}
+        self.rows.append(row)
+        with self._csv_path.open("a", newline="") as f:
+            csv.DictWriter(f, METRIC_FIELDS).writerow(row)
+        with self._writer.as_default(step=row["env_steps"]):
+            for key, value in row.items():
+                if key != "env_steps" and value is not None and math.isfinite(value):
+                    tf.summary.scalar(key, value)
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def plot_learning_curve(rows: list[dict], threshold: float | None, title: str, path: Path) -> None:
+    """Greedy eval mean +- std and the training return, against env steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["env_steps"] for r in rows]
+    mean = [r["eval_mean"] for r in rows]
+    std = [r["eval_std"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(steps, mean, marker="o", label="greedy eval mean")
+    ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
+                    alpha=0.2)
+    train = [(r["env_steps"], r["train_return"]) for r in rows if r["train_return"] is not None]
+    if train:
+        ax.plot(*zip(*train), alpha=0.6, label="training return (last 10 episodes)")
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", linestyle="--", label=f"threshold {threshold:g}")
+    ax.set(xlabel="env steps", ylabel="episode return", title=title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,257 @@
+"""`train_eval(config)`: a Keras Q-model trained by TF-Agents' DQN on a Reverb pipeline.
+
+    gymnasium env --PyDriver(compiled epsilon-greedy policy)--> Reverb table
+         ^                                                        |
+         |                        prefetched TrajectoryDataset <--+
+         +---- greedy evaluation <--- DqnAgent.train (compiled, one update per
+                                      `update_every` env steps)
+
+The loop collects `update_every` env steps, then runs one update, until
+`total_env_steps`; it evaluates the greedy policy every `eval_interval` steps and
+writes everything listed in `RUN_FILES` to the run directory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import reverb
+import tensorflow as tf
+from tf_agents.agents.dqn import dqn_agent
+from tf_agents.drivers import py_driver
+from tf_agents.policies import policy_saver, random_py_policy
+from tf_agents.specs import tensor_spec
+from tf_agents.utils import common
+from tqdm.auto import tqdm
+
+from tfa_custom_nets import envs, replay
+from tfa_custom_nets.networks import KerasQNetwork
+from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
+from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.episode_returns import EpisodeReturns
+from tfa_custom_nets.training.evaluation import evaluate
+from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, write_json
+
+RUN_FILES = ("config.json", "metrics.csv", "summary.json", "learning_curve.png", "tensorboard",
+             "checkpoints", "policy")
+EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training env
+
+
+def resolve_model_fn(ref: str) -> Callable:
+    """`module:function` or `path/to/file.py:function` -> the function."""
+    target, sep, attr = ref.rpartition(":")
+    if not sep or not target or not attr:
+        raise ValueError(f"network.model must be 'module:function' or 'file.py:function', got {ref!r}.")
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise ValueError(f"network.model: no file {path} (from {ref!r}).")
+        module_name = f"_tfa_nets_model_{abs(hash(str(path.resolve())))}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    if not hasattr(module, attr):
+        raise ValueError(f"network.model: {target} has no function {attr!r} (from {ref!r}).")
+    return getattr(module, attr)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable):
+    """The DqnAgent/DdqnAgent with a KerasQNetwork and a linear epsilon schedule."""
+    model_fn = resolve_model_fn(config.network.model)
+    observation_spec = time_step_spec.observation
+    q_network = KerasQNetwork(
+        observation_spec, action_spec,
+        lambda: model_fn(observation_spec, action_spec, **config.network.kwargs))
+    agent_config = config.agent
+    warmup, decay = config.replay.learning_starts, agent_config.epsilon_decay_steps
+
+    def epsilon():
+        progress = tf.clip_by_value(tf.cast(env_steps - warmup, tf.float32) / decay, 0.0, 1.0)
+        return agent_config.epsilon_start + (agent_config.epsilon_end - agent_config.epsilon_start) * progress
+
+    agent_cls = {"dqn": dqn_agent.DqnAgent, "ddqn": dqn_agent.DdqnAgent}[agent_config.kind]
+    agent = agent_cls(
+        time_step_spec, action_spec, q_network=q_network,
+        optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        epsilon_greedy=epsilon,
+        gamma=agent_config.gamma,
+        td_errors_loss_fn={"huber": common.element_wise_huber_loss,
+                           "mse": common.element_wise_squared_loss}[agent_config.loss],
+        gradient_clipping=agent_config.gradient_clipping,
+        target_update_period=agent_config.target_update_period,
+        target_update_tau=agent_config.target_update_tau,
+        train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"),
+    )
+    agent.initialize()
+    return agent, epsilon
+
+
+def train_eval(config: TrainConfig) -> dict:
+    """Trains, evaluates and writes a run directory; returns the summary dict."""
+    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
+    write_json(run_dir / "config.json", config.to_dict())
+    seed_everything(config.seed)
+
+    env = envs.load(config.env.id, seed=config.seed, **config.env.make_kwargs)
+    eval_envs = [envs.load(config.env.id, **config.env.make_kwargs) for _ in range(config.eval_episodes)]
+    threshold = config.env.threshold
+    if threshold is None and env.gym_env.spec is not None:
+        threshold = env.gym_env.spec.reward_threshold
+    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+    action_spec = tensor_spec.from_spec(env.action_spec())
+
+    env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
+    agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var)
+
+    table = replay.make_uniform_table(agent.collect_data_spec, config.replay.capacity,
+                                      min_size=config.replay.batch_size)
+    server = replay.start_server([table])
+    address = f"localhost:{server.port}"
+    observer = replay.make_observer(reverb.Client(address))
+    iterator = iter(replay.make_dataset(address, config.replay.batch_size))
+
+    @tf.function(autograph=False)
+    def train_step():
+        experience, _ = next(iterator)
+        return agent.train(experience).loss
+
+    returns = EpisodeReturns(window=10)
+    checkpointer = common.Checkpointer(
+        ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var)
+    log = MetricsLog(run_dir)
+    greedy = CompiledPyPolicy(agent.policy, batched=True)
+
+    env_steps, updates, train_seconds, eval_index = 0, 0, 0.0, 0
+    solved_at_step = solved_at_seconds = None
+    last_eval = None
+    loss = float("nan")
+    start = time.perf_counter()
+
+    def run_eval() -> np.ndarray:
+        nonlocal eval_index, solved_at_step, solved_at_seconds, last_eval
+        scores = evaluate(greedy, eval_envs, EVAL_SEED_OFFSET + config.seed * 10_000
+                          + eval_index * config.eval_episodes)
+        eval_index += 1
+        if solved_at_step is None and threshold is not None and scores.mean() >= threshold:
+            solved_at_step, solved_at_seconds = env_steps, train_seconds
+        train_return = returns.mean()
+        log.add({"env_steps": env_steps, "updates": updates, "train_seconds": round(train_seconds, 3),
+                 "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
+                 "eval_min": float(scores.min()), "eval_max": float(scores.max()),
+                 "train_return": train_return, "epsilon": float(epsilon()), "loss": loss,
+                 "env_steps_per_s": env_steps / train_seconds if train_seconds else None})
+        last_eval = (env_steps, scores)
+        return scores
+
+    bar = tqdm(total=config.total_env_steps, unit="step", disable=not config.progress,
+               mininterval=1.0, dynamic_ncols=True, desc=config.name)
+    tick = time.perf_counter()
+    # Warm-up: a uniform random policy fills the table before the first update.
+    warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
+                                                    seed=config.seed)
+    time_step, _ = py_driver.PyDriver(
+        env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
+    ).run(env.reset())
+    env_steps = config.replay.learning_starts
+    bar.update(env_steps)
+
+    collect = py_driver.PyDriver(env, CompiledPyPolicy(agent.collect_policy), [observer, returns],
+                                 max_steps=config.update_every)
+    # With async_updates, the update for the steps just collected runs on a second
+    # thread (TensorFlow releases the GIL) while the next steps are collected: the
+    # ratio stays one update per `update_every` steps, the acting policy is at most
+    # one update behind, and everything waits for it before eval and checkpoints.
+    learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates else None
+    pending = None
+    loss_tensor = None
+
+    def finish_update():
+        nonlocal pending, loss_tensor
+        if pending is not None:
+            loss_tensor, pending = pending.result(), None
+
+    next_eval = config.eval_interval
+    next_checkpoint = config.checkpoint_interval
+    while env_steps < config.total_env_steps:
+        env_steps_var.assign(env_steps)
+        time_step, _ = collect.run(time_step)
+        env_steps += config.update_every
+        if learner is None:
+            loss_tensor = train_step()
+        else:
+            finish_update()
+            pending = learner.submit(train_step)
+        updates += 1
+        bar.update(config.update_every)
+        if env_steps >= next_eval or env_steps >= next_checkpoint or env_steps >= config.total_env_steps:
+            finish_update()
+            loss = float(loss_tensor)
+            if not np.isfinite(loss):
+                raise FloatingPointError(
+                    f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
+                    f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
+            if env_steps >= next_checkpoint:
+                checkpointer.save(global_step=agent.train_step_counter)
+                next_checkpoint += config.checkpoint_interval
+            train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
+            if env_steps >= next_eval or env_steps >= config.total_env_steps:
+                scores = run_eval()
+                next_eval += config.eval_interval
+                bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{log.rows[-1]['train_return'] or 0:.1f}",
+                                eps=f"{float(epsilon()):.2f}",
+                                sps=f"{env_steps / train_seconds:.0f}", refresh=False)
+            tick = time.perf_counter()
+    if learner is not None:
+        learner.shutdown()
+    bar.close()
+
+    checkpointer.save(global_step=agent.train_step_counter)
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))
+    final_steps, final_scores = last_eval
+    wall_seconds = time.perf_counter() - start
+    summary = {
+        "env_id": config.env.id,
+        "seed": config.seed,
+        "eval_mean": float(final_scores.mean()),
+        "eval_std": float(final_scores.std()),
+        "eval_episodes": int(final_scores.size),
+        "threshold": threshold,
+        "solved_at_step": solved_at_step,
+        "solved_at_seconds": None if solved_at_seconds is None else round(solved_at_seconds, 3),
+        "env_steps": env_steps,
+        "updates": updates,
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(wall_seconds, 3),
+        "env_steps_per_s": round(env_steps / train_seconds, 1),
+        "updates_per_s": round(updates / train_seconds, 1),
+        "run_dir": str(run_dir),
+    }
+    assert final_steps == env_steps
+    write_json(run_dir / "summary.json", summary)
+    plot_learning_curve(log.rows, threshold, f"{config.name} ({config.env.id}, seed {config.seed})",
+                        run_dir / "learning_curve.png")
+    log.close()
+    server.stop()
+    env.close()
+    for eval_env in eval_envs:
+        eval_env.close()
+    return summary
