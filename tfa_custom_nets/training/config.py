@@ -10,7 +10,7 @@ import ast
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 def _require(ok: bool, message: str) -> None:
@@ -26,7 +26,7 @@ class EnvConfig:
     """gymnasium id, made with `gymnasium.make(id, **make_kwargs)`."""
     make_kwargs: dict = field(default_factory=dict)
     """Keyword arguments for `gymnasium.make` (e.g. `max_episode_steps`)."""
-    threshold: Optional[float] = None
+    threshold: float | None = None
     """Greedy eval mean that counts as solved; None takes the env's `reward_threshold`."""
 
 
@@ -53,7 +53,7 @@ class AgentConfig:
     """Discount factor in [0, 1]."""
     loss: str = "huber"
     """TD loss per element: `huber` or `mse`."""
-    gradient_clipping: Optional[float] = 10.0
+    gradient_clipping: float | None = 10.0
     """Clip gradients to this global norm; None disables clipping."""
     target_update_period: int = 100
     """Updates (train steps) between target-network updates."""
@@ -133,7 +133,7 @@ class TrainConfig:
     """Episodes per evaluation, the final one included."""
     checkpoint_interval: int = 10_000
     """Env steps between checkpoints (one is always written at the end)."""
-    run_dir: Optional[str] = None
+    run_dir: str | None = None
     """Where the run writes; None makes `runs/{env}__{name}__{seed}__{time}`."""
     progress: bool = True
     """Show a progress bar."""

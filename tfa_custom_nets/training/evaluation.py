@@ -13,8 +13,6 @@ from tf_agents.policies import py_policy
 from tf_agents.utils import nest_utils
 
 
-
-
 def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment],
              seed: int) -> np.ndarray:
     """Returns of one episode per env; env i starts from seed `seed + i`.

@@ -18,6 +18,7 @@ import importlib.util
 import random
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -191,6 +192,33 @@ def train_eval(config: TrainConfig) -> dict:
 
     next_eval = config.eval_interval
     next_checkpoint = config.checkpoint_interval
+
+    def report_if_due():
+        """Checkpoints and evaluates at their intervals and at the end of training."""
+        nonlocal next_eval, next_checkpoint, train_seconds, tick, loss
+        done = env_steps >= config.total_env_steps
+        if not (done or env_steps >= next_eval or env_steps >= next_checkpoint):
+            return
+        finish_update()
+        if loss_tensor is not None:
+            loss = float(loss_tensor)
+            if not np.isfinite(loss):
+                raise FloatingPointError(
+                    f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
+                    f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
+        if env_steps >= next_checkpoint:
+            checkpointer.save(global_step=agent.train_step_counter)
+            next_checkpoint = (env_steps // config.checkpoint_interval + 1) * config.checkpoint_interval
+        train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
+        if done or env_steps >= next_eval:
+            scores = run_eval()
+            next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
+            bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{log.rows[-1]['train_return'] or 0:.1f}",
+                            eps=f"{float(epsilon()):.2f}", sps=f"{env_steps / train_seconds:.0f}",
+                            refresh=False)
+        tick = time.perf_counter()
+
+    report_if_due()
     while env_steps < config.total_env_steps:
         env_steps_var.assign(env_steps)
         time_step, _ = collect.run(time_step)
@@ -202,30 +230,15 @@ def train_eval(config: TrainConfig) -> dict:
             pending = learner.submit(train_step)
         updates += 1
         bar.update(config.update_every)
-        if env_steps >= next_eval or env_steps >= next_checkpoint or env_steps >= config.total_env_steps:
-            finish_update()
-            loss = float(loss_tensor)
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
-                    f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
-            if env_steps >= next_checkpoint:
-                checkpointer.save(global_step=agent.train_step_counter)
-                next_checkpoint += config.checkpoint_interval
-            train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
-            if env_steps >= next_eval or env_steps >= config.total_env_steps:
-                scores = run_eval()
-                next_eval += config.eval_interval
-                bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{log.rows[-1]['train_return'] or 0:.1f}",
-                                eps=f"{float(epsilon()):.2f}",
-                                sps=f"{env_steps / train_seconds:.0f}", refresh=False)
-            tick = time.perf_counter()
+        report_if_due()
     if learner is not None:
         learner.shutdown()
     bar.close()
 
     checkpointer.save(global_step=agent.train_step_counter)
-    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))
+    with warnings.catch_warnings():  # TF warns that tfp's spec type is "experimental"; it loads fine
+        warnings.filterwarnings("ignore", message="Encoding a StructuredValue with type tfp")
+        policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))
     final_steps, final_scores = last_eval
     wall_seconds = time.perf_counter() - start
     summary = {

@@ -1,0 +1,137 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from tf_agents.environments import utils as env_utils
+from tf_agents.trajectories import StepType
+
+from tests.conftest import DictObsEnv, ScriptedEnv
+from tfa_custom_nets import envs
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "MountainCar-v0"])
+def test_classic_control_passes_tf_agents_validation(env_id):
+    env = envs.load(env_id, seed=0)
+    env_utils.validate_py_environment(env, episodes=2)
+    env.close()
+
+
+def test_dict_observation_env_passes_tf_agents_validation():
+    env = envs.load(DictObsEnv(), seed=0)
+    spec = env.observation_spec()
+    assert list(spec) == ["image", "vector"]
+    assert spec["image"].dtype == np.uint8 and spec["image"].shape == (6, 6, 1)
+    env_utils.validate_py_environment(env, episodes=3)
+
+
+def test_spec_mapping_for_every_space():
+    spec = envs.spec_from_space(gym.spaces.Discrete(3, start=-1), "a")
+    assert (spec.shape, spec.dtype, spec.minimum, spec.maximum) == ((), np.int64, 0, 2)
+
+    spec = envs.spec_from_space(gym.spaces.MultiDiscrete([3, 2, 5]), "a")
+    assert spec.shape == (3,)
+    np.testing.assert_array_equal(spec.minimum, [0, 0, 0])
+    np.testing.assert_array_equal(spec.maximum, [2, 1, 4])
+
+    box = gym.spaces.Box(low=-1.0, high=np.array([1.0, 2.0], np.float32), dtype=np.float32)
+    spec = envs.spec_from_space(box, "o")
+    # Full-shape bounds: TF-Agents' samplers break on a scalar minimum with an array maximum.
+    assert spec.minimum.shape == spec.maximum.shape == (2,)
+
+    nested = envs.spec_from_space(
+        gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Dict({"x": box}))), "o")
+    assert isinstance(nested, tuple) and list(nested[1]) == ["x"]
+
+
+def test_discrete_start_is_shifted_both_ways():
+    class Shifted(ScriptedEnv):
+        def __init__(self):
+            super().__init__()
+            self.action_space = gym.spaces.Discrete(3, start=-1)
+
+    raw = Shifted()
+    env = envs.load(raw, seed=0)
+    env.reset()
+    env.step(np.int64(0))
+    env.step(np.int64(2))
+    assert raw.actions == [-1, 1]
+
+
+def test_termination_ends_bootstrapping_and_truncation_keeps_it():
+    # Hand-built episodes: terminate after 3 steps, or truncate after 2 by a time limit.
+    terminated = envs.load(ScriptedEnv(terminate_at=3), seed=0)
+    steps = [terminated.reset()] + [terminated.step(np.int64(0)) for _ in range(3)]
+    assert [int(s.step_type) for s in steps] == [StepType.FIRST, StepType.MID, StepType.MID, StepType.LAST]
+    assert [float(s.discount) for s in steps] == [1.0, 1.0, 1.0, 0.0]
+    assert [float(s.reward) for s in steps] == [0.0, 1.0, 2.0, 3.0]
+
+    truncated = envs.load(gym.wrappers.TimeLimit(ScriptedEnv(), max_episode_steps=2), seed=0)
+    steps = [truncated.reset()] + [truncated.step(np.int64(0)) for _ in range(2)]
+    assert int(steps[-1].step_type) == StepType.LAST
+    assert float(steps[-1].discount) == 1.0  # the time limit is not the end of the MDP
+
+    # After LAST the next step starts a new episode (TF-Agents auto-reset).
+    assert int(truncated.step(np.int64(0)).step_type) == StepType.FIRST
+
+
+def test_termination_wins_when_both_flags_are_set():
+    env = envs.load(gym.wrappers.TimeLimit(ScriptedEnv(terminate_at=2), max_episode_steps=2), seed=0)
+    env.reset()
+    env.step(np.int64(0))
+    last = env.step(np.int64(0))
+    assert last.is_last() and float(last.discount) == 0.0
+
+
+def test_same_seed_same_episode_different_seed_different_episode():
+    def rollout(seed):
+        env = envs.load("CartPole-v1", seed=seed)
+        observations = [env.reset().observation]
+        for _ in range(30):
+            observations.append(env.step(np.int64(1)).observation)
+        return np.stack(observations)
+
+    np.testing.assert_array_equal(rollout(3), rollout(3))
+    assert not np.array_equal(rollout(3), rollout(4))
+
+
+def test_later_resets_continue_the_rng_instead_of_replaying():
+    env = envs.load(ScriptedEnv(terminate_at=1), seed=0)
+    first = env.reset().observation
+    env.step(np.int64(0))
+    second = env.step(np.int64(0)).observation  # auto-reset: a new episode
+    assert first[1] != second[1]
+
+
+def test_non_finite_observation_and_reward_fail_with_the_step():
+    env = envs.load(ScriptedEnv(nan_at=2), seed=0)
+    env.reset()
+    env.step(np.int64(0))
+    with pytest.raises(ValueError, match=r"observation at env step 2 contains NaN"):
+        env.step(np.int64(0))
+
+    env = envs.load(ScriptedEnv(bad_reward_at=1), seed=0)
+    env.reset()
+    with pytest.raises(ValueError, match=r"reward at env step 1 is inf"):
+        env.step(np.int64(0))
+
+
+def test_render_info_and_close_pass_through():
+    raw = ScriptedEnv(render_mode="rgb_array")
+    env = envs.load(raw, seed=0)
+    env.reset()
+    env.step(np.int64(1))
+    assert env.render().shape == (4, 4, 3) and env.render()[0, 0, 0] == 1
+    assert env.get_info() == {"t": 1}
+    env.close()
+    assert raw.closed
+
+
+def test_load_refuses_make_kwargs_with_an_instance():
+    with pytest.raises(ValueError, match="only apply to an env id"):
+        envs.load(ScriptedEnv(), max_episode_steps=3)
+
+
+def test_load_passes_make_kwargs():
+    env = envs.load("CartPole-v1", seed=0, max_episode_steps=5)
+    env.reset()
+    steps = [env.step(np.int64(i % 2)) for i in range(5)]
+    assert steps[-1].is_last() and float(steps[-1].discount) == 1.0

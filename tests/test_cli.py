@@ -1,0 +1,87 @@
+"""Smoke runs of the `tfa-nets` command in subprocesses, as a user would type them."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.trajectories import time_step as ts
+
+REPO = Path(__file__).resolve().parents[1]
+TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
+SHORT = ["--set", "total_env_steps=1500", "--set", "replay.learning_starts=500", "--set", "eval_interval=500",
+         "--set", "eval_episodes=3", "--set", "checkpoint_interval=1000", "--set", "progress=False"]
+
+
+def run(*args, cwd=REPO):
+    env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning:tfa_custom_nets")
+    return subprocess.run([*args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cartpole_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "cartpole"
+    result = run(TFA_NETS, "train", "cartpole", "--seed", "3", "--run-dir", str(run_dir), *SHORT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir, json.loads(result.stdout)
+
+
+def test_train_writes_the_whole_run_directory(cartpole_run):
+    run_dir, printed = cartpole_run
+    for name in ("config.json", "metrics.csv", "summary.json", "learning_curve.png", "tensorboard",
+                 "checkpoints", "policy"):
+        assert (run_dir / name).exists(), name
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert list((run_dir / "checkpoints").glob("ckpt-*.index"))
+
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["seed"] == 3 and config["total_env_steps"] == 1500 and config["agent"]["kind"] == "dqn"
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary == printed
+    for key in ("eval_mean", "eval_std", "eval_episodes", "threshold", "solved_at_step", "solved_at_seconds",
+                "env_steps", "wall_seconds", "env_steps_per_s", "updates_per_s"):
+        assert key in summary, key
+    assert summary["threshold"] == 475.0 and summary["eval_episodes"] == 3
+    assert summary["env_steps"] == 1500 and summary["updates"] == (1500 - 500) // 4
+
+    with (run_dir / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["env_steps"]) for r in rows] == [500, 1000, 1500]
+    assert float(rows[-1]["eval_mean"]) == pytest.approx(summary["eval_mean"])
+
+
+def test_saved_policy_loads_with_plain_tf_saved_model(cartpole_run):
+    run_dir, _ = cartpole_run
+    policy = tf.saved_model.load(str(run_dir / "policy"))
+    step = ts.restart(tf.zeros([5, 4]), batch_size=5)
+    actions = policy.action(step).action.numpy()
+    assert actions.shape == (5,) and set(np.unique(actions)) <= {0, 1}
+
+
+def test_eval_command_scores_the_saved_policy(cartpole_run):
+    run_dir, _ = cartpole_run
+    result = run(TFA_NETS, "eval", str(run_dir), "--episodes", "4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = json.loads(result.stdout)
+    assert scores["episodes"] == 4 and 8 <= scores["eval_mean"] <= 500
+
+
+def test_run_directory_is_never_overwritten(cartpole_run):
+    run_dir, _ = cartpole_run
+    result = run(TFA_NETS, "train", "cartpole", "--run-dir", str(run_dir), *SHORT)
+    assert result.returncode == 2 and "already holds a run" in result.stderr
+
+
+def test_preset_runs_as_a_script_and_bad_values_stop_before_anything_starts(tmp_path):
+    run_dir = tmp_path / "never"
+    result = run(sys.executable, "experiments/cartpole/experiment.py", "--run-dir", str(run_dir),
+                 "--set", "agent.gamma=1.5")
+    assert result.returncode == 2
+    assert "agent.gamma must be in [0, 1], got 1.5" in result.stderr
+    assert not run_dir.exists()

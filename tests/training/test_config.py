@@ -1,0 +1,71 @@
+import json
+
+import pytest
+
+from tfa_custom_nets.training import TrainConfig, from_dict, list_presets, load_preset, override
+
+
+def test_override_sets_nested_values_with_types():
+    config = override(TrainConfig(), ["agent.learning_rate=3e-4", "agent.gradient_clipping=None",
+                                      "network.kwargs={'hidden_units': [32]}", "seed=7", "agent.gamma=1",
+                                      "run_dir=/tmp/x"])
+    assert config.agent.learning_rate == 3e-4 and config.agent.gradient_clipping is None
+    assert config.network.kwargs == {"hidden_units": [32]} and config.seed == 7
+    assert config.agent.gamma == 1.0 and isinstance(config.agent.gamma, float)
+    assert config.run_dir == "/tmp/x"
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("agent.learning_rat=1", r"unknown key; expected one of \[.*'learning_rate'"),
+    ("seed=abc", r"expected a int like 0, got str"),
+    ("nope.x=1", r"no config section 'nope'"),
+    ("seed", r"expects key=value"),
+])
+def test_override_refuses_bad_assignments(assignment, message):
+    with pytest.raises(ValueError, match=message):
+        override(TrainConfig(), [assignment])
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("agent.gamma=1.5", r"gamma must be in \[0, 1\], got 1.5"),
+    ("agent.target_update_tau=0.0", r"target_update_tau must be in \(0, 1\]"),
+    ("agent.target_update_tau=1.5", r"target_update_tau must be in \(0, 1\]"),
+    ("replay.capacity=-5", r"capacity must be >= 1, got -5"),
+    ("replay.batch_size=2000", r"learning_starts \(1000\) must be >= replay.batch_size \(2000\)"),
+    ("agent.kind='sac'", r"agent.kind must be 'dqn' or 'ddqn'"),
+    ("update_every=0", r"update_every must be an int >= 1"),
+    ("agent.learning_rate=-1.0", r"learning_rate must be > 0"),
+])
+def test_bad_config_values_are_refused_before_anything_starts(assignment, message):
+    with pytest.raises(ValueError, match=message):
+        override(TrainConfig(), [assignment])
+
+
+def test_config_round_trips_through_json():
+    config = override(TrainConfig(), ["agent.kind=ddqn", "env.make_kwargs={'max_episode_steps': 50}"])
+    assert from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_from_dict_refuses_unknown_keys():
+    with pytest.raises(ValueError, match=r"unknown TrainConfig keys \['bogus'\]"):
+        from_dict({"bogus": 1})
+
+
+def test_every_preset_loads_and_resolves_its_model():
+    from tf_agents.specs import tensor_spec
+
+    from tfa_custom_nets import envs
+    from tfa_custom_nets.training.train_eval import resolve_model_fn
+
+    assert "cartpole" in list_presets()
+    for name in list_presets():
+        config = load_preset(name)
+        env = envs.load(config.env.id, **config.env.make_kwargs)
+        specs = tensor_spec.from_spec(env.time_step_spec()), tensor_spec.from_spec(env.action_spec())
+        model = resolve_model_fn(config.network.model)(specs[0].observation, specs[1], **config.network.kwargs)
+        assert model.output_shape[-1] == int(specs[1].maximum) + 1
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown preset 'nope'; known presets: .*cartpole"):
+        load_preset("nope")

@@ -1,0 +1,86 @@
+"""Termination vs truncation, end to end, against numbers worked out by hand.
+
+A 3-step scripted episode goes through the real path: gymnasium adapter ->
+PyDriver -> ReverbAddTrajectoryObserver -> Reverb -> DqnAgent.loss.
+
+The Q-network is constant: Q(s) = [1, 2] for every s (zero kernel, bias [1, 2]),
+the policy always takes action 0, gamma = 0.5, and the env pays reward t on step t.
+DqnAgent's target is r + gamma * discount * max_a Q_target(s') = r + discount.
+
+  step   reward  discount (terminated)  target  error   discount (truncated)  target  error
+  1      1       1                      2       1       1                     2       1
+  2      2       1                      3       2       1                     3       2
+  3      3       0                      3       2       1                     4       3
+
+Squared-error loss, mean over the batch: terminated (1 + 4 + 4) / 3 = 3;
+truncated (1 + 4 + 9) / 3 = 14 / 3.
+
+The loss is read from `agent.train()` with a zero learning rate: in tf-agents 0.19
+the public `DqnAgent.loss()` calls `_loss` with its default gamma of 1.0, not the
+agent's gamma (it would report 17 / 3 here); `train()` passes the agent's gamma.
+"""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import reverb
+import tensorflow as tf
+from tf_agents.agents.dqn import dqn_agent
+from tf_agents.drivers import py_driver
+from tf_agents.policies import scripted_py_policy
+from tf_agents.specs import tensor_spec
+from tf_agents.utils import common
+
+from tests.conftest import ScriptedEnv
+from tfa_custom_nets import envs, replay
+from tfa_custom_nets.networks import KerasQNetwork
+
+
+def constant_q_model(observation_spec):
+    inputs = tf.keras.Input(observation_spec.shape)
+    q = tf.keras.layers.Dense(2, kernel_initializer="zeros",
+                              bias_initializer=tf.keras.initializers.Constant([1.0, 2.0]))(inputs)
+    return tf.keras.Model(inputs, q)
+
+
+def loss_on_one_episode(raw_env, steps):
+    env = envs.load(raw_env, seed=0)
+    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+    action_spec = tensor_spec.from_spec(env.action_spec())
+    agent = dqn_agent.DqnAgent(
+        time_step_spec, action_spec,
+        q_network=KerasQNetwork(time_step_spec.observation, action_spec,
+                                constant_q_model(time_step_spec.observation)),
+        optimizer=tf.keras.optimizers.SGD(0.0), gamma=0.5,
+        td_errors_loss_fn=common.element_wise_squared_loss)
+    agent.initialize()
+    # A FIFO queue table hands back every item once, in the order it was written.
+    signature = tensor_spec.add_outer_dim(agent.collect_data_spec, replay.sequence_length())
+    server = replay.start_server([reverb.Table.queue("queue", max_size=100, signature=signature)])
+    try:
+        address = f"localhost:{server.port}"
+        observer = replay.make_observer(reverb.Client(address), table_name="queue")
+        policy = scripted_py_policy.ScriptedPyPolicy(
+            env.time_step_spec(), env.action_spec(), [(steps + 1, np.int64(0))])
+        py_driver.PyDriver(env, policy, [observer], max_steps=steps + 1).run(
+            env.reset(), policy.get_initial_state())
+        observer.flush()
+        dataset = reverb.TrajectoryDataset.from_table_signature(address, "queue", 10).batch(steps)
+        experience = next(iter(dataset)).data
+    finally:
+        server.stop()
+    np.testing.assert_array_equal(experience.reward[:, 0].numpy(), np.arange(1, steps + 1))
+    return experience, float(agent.train(experience).loss)
+
+
+def test_termination_does_not_bootstrap():
+    experience, loss = loss_on_one_episode(ScriptedEnv(terminate_at=3), steps=3)
+    np.testing.assert_array_equal(experience.discount[:, 0].numpy(), [1.0, 1.0, 0.0])
+    assert loss == pytest.approx(3.0)
+
+
+def test_time_limit_truncation_bootstraps():
+    experience, loss = loss_on_one_episode(
+        gym.wrappers.TimeLimit(ScriptedEnv(), max_episode_steps=3), steps=3)
+    np.testing.assert_array_equal(experience.discount[:, 0].numpy(), [1.0, 1.0, 1.0])
+    assert loss == pytest.approx(14.0 / 3.0)
