@@ -51,6 +51,8 @@ class AgentConfig:
     """Adam learning rate."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
+    n_step_update: int = 1
+    """Steps of reward summed before bootstrapping (replay items hold n + 1 steps)."""
     loss: str = "huber"
     """TD loss per element: `huber` or `mse`."""
     gradient_clipping: float | None = 10.0
@@ -71,6 +73,7 @@ class AgentConfig:
         _require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")
         _require(self.learning_rate > 0, f"agent.learning_rate must be > 0, got {self.learning_rate}.")
         _require(0.0 <= self.gamma <= 1.0, f"agent.gamma must be in [0, 1], got {self.gamma}.")
+        _require(self.n_step_update >= 1, f"agent.n_step_update must be >= 1, got {self.n_step_update}.")
         _require(0.0 < self.target_update_tau <= 1.0,
                  f"agent.target_update_tau must be in (0, 1], got {self.target_update_tau}; "
                  "1.0 is a hard copy, 0.005 a slow Polyak average.")

@@ -95,6 +95,7 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
         optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
         epsilon_greedy=epsilon,
         gamma=agent_config.gamma,
+        n_step_update=agent_config.n_step_update,
         td_errors_loss_fn={"huber": common.element_wise_huber_loss,
                            "mse": common.element_wise_squared_loss}[agent_config.loss],
         gradient_clipping=agent_config.gradient_clipping,
@@ -123,11 +124,12 @@ def train_eval(config: TrainConfig) -> dict:
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
     agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var)
 
+    n_step = config.agent.n_step_update
     table = replay.make_uniform_table(agent.collect_data_spec, config.replay.capacity,
-                                      min_size=config.replay.batch_size)
+                                      min_size=config.replay.batch_size, n_step_update=n_step)
     server = replay.start_server([table])
     address = f"localhost:{server.port}"
-    observer = replay.make_observer(reverb.Client(address))
+    observer = replay.make_observer(reverb.Client(address), n_step_update=n_step)
     iterator = iter(replay.make_dataset(address, config.replay.batch_size))
 
     @tf.function(autograph=False)
