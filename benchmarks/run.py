@@ -1,7 +1,8 @@
 """`make bench`: pipeline throughput, written to benchmarks/results/.
 
-Trains the `cartpole` preset's network and pipeline at one update per 4 env steps
-for a fixed number of env steps, with updates overlapped with collection
+Trains the `cartpole` preset's network (256x256 MLP) and pipeline at one update
+per 4 env steps and batch 64 for a fixed number of env steps, with updates
+overlapped with collection
 (`async_updates=True`, the default) and in turn (`False`), side by side in one
 process run, and reports env steps/s and updates/s of training time (the random
 warm-up and graph tracing included, evaluation excluded).
@@ -40,7 +41,8 @@ def throughput(steps: int, repeats: int) -> list[dict]:
         for repeat in range(repeats):
             for async_updates in (True, False):
                 config = override(load_preset("cartpole"), [
-                    f"total_env_steps={steps}", "update_every=4", f"eval_interval={steps}", "eval_episodes=5",
+                    f"total_env_steps={steps}", "update_every=4", "replay.batch_size=64",
+                    f"eval_interval={steps}", "eval_episodes=5",
                     f"checkpoint_interval={steps}", "progress=False", f"async_updates={async_updates}",
                     f"run_dir={str(Path(tmp) / f'{repeat}-{async_updates}')!r}"])
                 summary = train_eval(config)
@@ -60,7 +62,7 @@ def main() -> None:
     rows = throughput(args.steps, args.repeats)
     best = {mode: max(r["env_steps_per_s"] for r in rows if r["async_updates"] == mode) for mode in (True, False)}
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-              "setup": "cartpole preset (256x256 MLP, batch 64, DqnAgent), 1 update per 4 env steps, Reverb",
+              "setup": "cartpole preset network (256x256 MLP), batch 64, 1 update per 4 env steps, Reverb",
               "throughput": rows, "async_over_serial": round(best[True] / best[False], 2)}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "throughput.json").write_text(json.dumps(result, indent=2) + "\n")

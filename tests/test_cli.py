@@ -48,7 +48,7 @@ def test_train_writes_the_whole_run_directory(cartpole_run):
                 "env_steps", "wall_seconds", "env_steps_per_s", "updates_per_s"):
         assert key in summary, key
     assert summary["threshold"] == 475.0 and summary["eval_episodes"] == 3
-    assert summary["env_steps"] == 1500 and summary["updates"] == (1500 - 500) // 4
+    assert summary["env_steps"] == 1500 and summary["updates"] == (1500 - 500) // config["update_every"]
 
     with (run_dir / "metrics.csv").open() as f:
         rows = list(csv.DictReader(f))

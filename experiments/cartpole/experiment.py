@@ -31,20 +31,20 @@ CONFIG = TrainConfig(
     network=NetworkConfig(model=f"{Path(__file__).resolve()}:build_q_model",
                           kwargs={"hidden_units": [256, 256]}),
     agent=AgentConfig(
-        kind="dqn",
-        learning_rate=1e-3,
+        kind="ddqn",                 # double-Q targets (van Hasselt et al. 2016); paper: DQN
+        learning_rate=5e-4,          # Adam; paper: RMSProp 2.5e-4
         gamma=0.99,
-        loss="huber",
+        loss="mse",                  # paper: error clipped to [-1, 1] (Huber)
         gradient_clipping=10.0,
-        target_update_period=100,   # updates (= 400 env steps); paper: 10k
-        target_update_tau=1.0,      # hard copy
+        target_update_period=1,      # every update ...
+        target_update_tau=0.005,     # ... a Polyak step; paper: hard copy every 10k updates
         epsilon_start=1.0,
-        epsilon_end=0.05,
-        epsilon_decay_steps=10_000,  # paper: 1M frames
+        epsilon_end=0.05,            # paper: 0.1
+        epsilon_decay_steps=5_000,   # paper: 1M frames
     ),
-    replay=ReplayConfig(capacity=50_000, batch_size=64, learning_starts=1_000),
+    replay=ReplayConfig(capacity=50_000, batch_size=128, learning_starts=1_000),  # paper: 1M, 32, 50k
     total_env_steps=50_000,
-    update_every=4,                 # as the paper: one update per 4 env steps
+    update_every=1,                 # paper: one update per 4 env steps
     eval_interval=2_500,
     eval_episodes=20,
     checkpoint_interval=10_000,
