@@ -40,7 +40,10 @@ def test_train_writes_the_whole_run_directory(cartpole_run):
     assert list((run_dir / "checkpoints").glob("ckpt-*.index"))
 
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["seed"] == 3 and config["total_env_steps"] == 1500 and config["agent"]["kind"] == "dqn"
+    from tfa_custom_nets.training import load_preset
+
+    assert config["seed"] == 3 and config["total_env_steps"] == 1500
+    assert config["agent"] == load_preset("cartpole").to_dict()["agent"]  # the rest comes from the preset
 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary == printed
