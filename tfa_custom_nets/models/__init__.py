@@ -1,5 +1,13 @@
-"""Keras model builders for common trunks and heads."""
+"""Keras model builders: trunks, heads, and whole Q-models for configs.
 
+A builder named in `NetworkConfig.model` is called as
+`builder(observation_spec, action_spec, **kwargs)` and returns a `tf.keras.Model`.
+"""
+
+from tfa_custom_nets.models.conv import minatar_q_model, nature_q_model
 from tfa_custom_nets.models.dense import dense_q_model
+from tfa_custom_nets.models.heads import dueling_head, q_head
+from tfa_custom_nets.models.trunks import dense_trunk, minatar_trunk, nature_dqn_trunk
 
-__all__ = ["dense_q_model"]
+__all__ = ["dense_q_model", "dense_trunk", "dueling_head", "minatar_q_model", "minatar_trunk", "nature_dqn_trunk",
+           "nature_q_model", "q_head"]

@@ -1,4 +1,4 @@
-"""Dense Keras Q-models for vector observations."""
+"""Q-models for vector observations, named in configs as `tfa_custom_nets.models:dense_q_model`."""
 
 from __future__ import annotations
 
@@ -7,24 +7,22 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfa_custom_nets.models.heads import dueling_head, q_head
+from tfa_custom_nets.models.trunks import dense_trunk
+
 
 def dense_q_model(observation_spec, action_spec, hidden_units: Sequence[int] = (256, 256),
-                  activation: str = "relu", name: str = "dense_q") -> tf.keras.Model:
-    """A functional model: one input named `observation`, a dense trunk, a Q layer.
+                  activation: str = "relu", dueling: bool = False, name: str = "dense_q") -> tf.keras.Model:
+    """A functional model: input `observation`, a dense trunk, a Q (or dueling) head.
 
     Args:
-      observation_spec: a `TensorSpec`/`ArraySpec` of the (flat) observation.
+      observation_spec: a `TensorSpec`/`ArraySpec` of the observation.
       action_spec: scalar int spec; the model outputs `maximum + 1` Q-values.
       hidden_units: the trunk's layer widths; at least one layer.
       activation: the trunk's activation.
+      dueling: a dueling head (value + mean-subtracted advantage) instead of a linear one.
       name: the model's name.
     """
-    if not hidden_units:
-        raise ValueError("dense_q_model: hidden_units is empty; give at least one layer, e.g. [64].")
+    trunk = dense_trunk(observation_spec.shape, hidden_units, activation)
     num_actions = int(np.max(action_spec.maximum)) + 1
-    inputs = tf.keras.Input(shape=tuple(observation_spec.shape), name="observation")
-    x = tf.keras.layers.Flatten()(inputs) if len(observation_spec.shape) > 1 else inputs
-    for i, units in enumerate(hidden_units):
-        x = tf.keras.layers.Dense(units, activation=activation, name=f"trunk_{i}")(x)
-    q_values = tf.keras.layers.Dense(num_actions, name="q_values")(x)
-    return tf.keras.Model(inputs, q_values, name=name)
+    return (dueling_head if dueling else q_head)(trunk, num_actions, name=name)
