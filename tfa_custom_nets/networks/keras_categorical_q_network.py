@@ -1,0 +1,222 @@
+"""KerasCategoricalQNetwork: a Keras model as the distributional Q-network of C51.
+
+    observation (array, or dict of arrays matched to model inputs by name)
+        |
+    your tf.keras.Model  ->  [B, num_actions * num_atoms]  or  [B, num_actions, num_atoms]
+        |
+    logits [B, num_actions, num_atoms]   (softmax over atoms = return distribution)
+
+For `CategoricalDqnAgent` (Bellemare et al. 2017, arXiv:1707.06887), which reads the
+network's `num_atoms` and spreads the atoms evenly over [min_q_value, max_q_value].
+Copies follow `KerasQNetwork`'s rule: the model is cloned with fresh weights (or a
+zero-argument builder is called again), so the target network never shares variables.
+
+Usage:
+
+    import tensorflow as tf
+    from tf_agents.agents.categorical_dqn import categorical_dqn_agent
+    from tf_agents.specs import tensor_spec
+    from keras_categorical_q_network import KerasCategoricalQNetwork  # or tfa_custom_nets.networks
+
+    inputs = tf.keras.Input(shape=(4,), name="observation")
+    trunk = tf.keras.layers.Dense(64, activation="relu")(inputs)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(2 * 51)(trunk))
+
+    observation_spec = tensor_spec.TensorSpec((4,), tf.float32)
+    action_spec = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 1)
+    q_net = KerasCategoricalQNetwork(observation_spec, action_spec, model, num_atoms=51)
+    agent = categorical_dqn_agent.CategoricalDqnAgent(
+        time_step_spec, action_spec, categorical_q_network=q_net,
+        optimizer=tf.keras.optimizers.Adam(1e-3), min_q_value=0.0, max_q_value=100.0)
+
+This file imports only tensorflow, tf_agents and numpy: copy it into your project.
+"""
+
+from typing import Callable, Union
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.networks import network
+from tf_agents.specs import tensor_spec
+
+ModelOrBuilder = Union[tf.keras.Model, Callable[[], tf.keras.Model]]
+
+
+def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
+    """A model with its own, newly initialised variables."""
+    if isinstance(model, tf.keras.Model):
+        if not (isinstance(model, tf.keras.Sequential) or model._is_graph_network):  # pylint: disable=protected-access
+            raise ValueError(
+                f"{name}: got a subclassed Keras model ({type(model).__name__}); it cannot be "
+                "cloned, so the target network would share its weights. Expected a "
+                "Sequential or functional model, or a zero-argument builder. Fix: pass "
+                f"`model=lambda: {type(model).__name__}(...)` instead of the instance.")
+        return tf.keras.models.clone_model(model)
+    if callable(model):
+        built = model()
+        if not isinstance(built, tf.keras.Model):
+            raise ValueError(
+                f"{name}: the model builder returned {type(built).__name__}; expected a "
+                "tf.keras.Model. Fix: make the builder `return tf.keras.Model(...)`.")
+        return built
+    raise ValueError(
+        f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
+        "zero-argument callable that builds one.")
+
+
+def _num_actions(action_spec, name: str) -> int:
+    """Checks the action spec DqnAgent can use and returns its number of actions."""
+    flat = tf.nest.flatten(action_spec)
+    if len(flat) != 1:
+        raise ValueError(
+            f"{name}: expected one action spec, saw a nest of {len(flat)}: {action_spec}. "
+            "Fix: flatten the action space to one Discrete space.")
+    spec = flat[0]
+    if not spec.dtype.is_integer:
+        raise ValueError(
+            f"{name}: expected an integer (Discrete) action spec, saw dtype {spec.dtype.name} "
+            f"({spec}). DQN picks one of N actions. Fix: discretize the continuous action "
+            "space (e.g. gymnasium.wrappers.DiscretizeAction).")
+    if spec.shape.rank != 0:
+        raise ValueError(
+            f"{name}: expected a scalar action spec (one Discrete choice), saw shape "
+            f"{spec.shape.as_list()}. Fix: for several discrete choices at once use "
+            "BranchingQNetwork, or a joint action index.")
+    minimum, maximum = int(np.min(spec.minimum)), int(np.max(spec.maximum))
+    if minimum != 0:
+        raise ValueError(
+            f"{name}: expected action minimum 0, saw {minimum} (maximum {maximum}). DqnAgent "
+            "indexes Q-values by action. Fix: shift the actions to start at 0.")
+    return maximum + 1
+
+
+def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
+    """Checks a functional/Sequential model's declared inputs against the spec."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return  # subclassed: no declared inputs; the forward pass checks the rest
+    specs = input_tensor_spec
+    if isinstance(specs, dict):
+        wanted = sorted(specs)
+        names = sorted(model.input_names)
+        if wanted != names:
+            raise ValueError(
+                f"{name}: the observation has keys {wanted} but the model's inputs are "
+                f"named {names}. Fix: name each tf.keras.Input after its observation key, "
+                "e.g. tf.keras.Input(shape, name='image').")
+        pairs = [(k, specs[k], model.inputs[model.input_names.index(k)]) for k in wanted]
+    else:
+        flat = tf.nest.flatten(specs)
+        if len(flat) != 1 or len(model.inputs) != 1:
+            raise ValueError(
+                f"{name}: the observation has {len(flat)} array(s) but the model takes "
+                f"{len(model.inputs)} input(s). Fix: use a dict observation whose keys "
+                "name the model's inputs, or a single-input model.")
+        pairs = [("observation", flat[0], model.inputs[0])]
+    for key, spec, model_input in pairs:
+        expected = tf.TensorShape([None]).concatenate(spec.shape)
+        if not expected.is_compatible_with(model_input.shape):
+            raise ValueError(
+                f"{name}: observation '{key}' has shape {spec.shape.as_list()} per sample, but "
+                f"the model input expects {model_input.shape.as_list()[1:]}. Fix: "
+                f"tf.keras.Input(shape={tuple(spec.shape.as_list())}), or reshape the "
+                "observation with a gymnasium wrapper.")
+        input_dtype = tf.as_dtype(model_input.dtype)
+        if (not spec.dtype.is_floating or not input_dtype.is_floating) and spec.dtype != input_dtype:
+            hint = (" For pixels: tf.keras.Input(shape, dtype='uint8') followed by "
+                    "tf.keras.layers.Rescaling(1 / 255)." if spec.dtype == tf.uint8 else "")
+            raise ValueError(
+                f"{name}: observation '{key}' is {spec.dtype.name} but the model input is "
+                f"{input_dtype.name}. Non-float observations are not cast silently. Fix: "
+                f"declare tf.keras.Input(..., dtype='{spec.dtype.name}') and convert inside "
+                f"the model.{hint}")
+
+
+class KerasCategoricalQNetwork(network.Network):
+    """Wraps a Keras model mapping observations to `[B, num_actions, num_atoms]` logits."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, num_atoms: int = 51,
+                 name: str = "KerasCategoricalQNetwork"):
+        """Builds the network and checks the model against the specs.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
+            are the model's input names.
+          action_spec: scalar int `BoundedTensorSpec` with minimum 0.
+          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
+            weights, here and on every `copy()`), or a zero-argument callable that
+            returns a new model (needed for subclassed models). Its output is
+            `[B, num_actions * num_atoms]` (action-major) or `[B, num_actions, num_atoms]`.
+          num_atoms: atoms of the return distribution (C51 uses 51).
+          name: the network's name.
+
+        Raises:
+          ValueError: if the action spec, the model's inputs or its output do not
+            fit; the message says what was expected and how to fix it.
+        """
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        if not isinstance(num_atoms, int) or num_atoms < 2:
+            raise ValueError(f"{name}: num_atoms must be an int >= 2, got {num_atoms!r}.")
+        self._num_atoms = num_atoms
+        self._num_actions = _num_actions(action_spec, name)
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
+        self._check_output(input_tensor_spec, name)
+
+    def _declared_input_dtypes(self, input_tensor_spec):
+        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
+        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
+            return None
+        if isinstance(input_tensor_spec, dict):
+            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
+                    for k in input_tensor_spec}
+        return self._model.inputs[0].dtype
+
+    def _check_output(self, input_tensor_spec, name: str) -> None:
+        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._model(self._model_inputs(dummy), training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"{name}: the model could not be called on an observation matching "
+                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
+                "dtype match the observation spec.") from error
+        if isinstance(outputs, (list, tuple, dict)):
+            raise ValueError(
+                f"{name}: the model has {len(outputs)} outputs; expected one tensor "
+                f"[B, {self._num_actions} * {self._num_atoms}]. A multi-head model (one head per action "
+                "dimension) belongs in BranchingQNetwork; for one action, concatenate "
+                "the heads into one output.")
+        shape = outputs.shape.as_list()
+        actions, atoms = self._num_actions, self._num_atoms
+        if shape not in ([1, actions * atoms], [1, actions, atoms]):
+            raise ValueError(
+                f"{name}: model output has shape [B, {', '.join(map(str, shape[1:]))}], expected "
+                f"[B, {actions * atoms}] or [B, {actions}, {atoms}] for {actions} actions x {atoms} atoms. "
+                f"Fix: end the model with tf.keras.layers.Dense({actions * atoms}), or pass num_atoms="
+                f"{shape[-1] // actions if len(shape) == 2 and shape[-1] % actions == 0 else 'the atoms it has'}.")
+        if not outputs.dtype.is_floating:
+            raise ValueError(
+                f"{name}: model output dtype is {outputs.dtype.name}; expected float Q-values.")
+
+    def _model_inputs(self, observation):
+        dtypes = self._input_dtypes
+        if dtypes is None:
+            return observation
+        if isinstance(observation, dict):
+            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
+        return self._cast(observation, dtypes)
+
+    @staticmethod
+    def _cast(value, dtype):
+        return tf.cast(value, dtype) if value.dtype != dtype else value
+
+    @property
+    def num_atoms(self) -> int:
+        """Read by CategoricalDqnAgent."""
+        return self._num_atoms
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward: no dependence on episode boundaries
+        logits = self._model(self._model_inputs(observation), training=training)
+        return tf.reshape(logits, [-1, self._num_actions, self._num_atoms]), network_state
