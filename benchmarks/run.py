@@ -20,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
+
+# isort: split
 import tensorflow as tf
 
-import tfa_custom_nets  # noqa: F401  (quiet imports first)
 from tfa_custom_nets.training import load_preset, override, train_eval
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -10,6 +10,9 @@ are the usual CartPole ones, named in the comments.
 import sys
 from pathlib import Path
 
+import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
+
+# isort: split
 import tensorflow as tf
 
 from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, ReplayConfig, TrainConfig

@@ -1,0 +1,13 @@
+import os
+import subprocess
+import sys
+
+
+def test_importing_the_package_prints_nothing():
+    # TensorFlow's C++ start-up lines, gym's banner and deprecation notices would all land here.
+    code = ("import tfa_custom_nets, tfa_custom_nets.envs, tfa_custom_nets.networks, "
+            "tfa_custom_nets.models, tfa_custom_nets.replay, tfa_custom_nets.training, tfa_custom_nets.cli")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "TF_CPP_MIN_LOG_LEVEL")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
