@@ -2,6 +2,7 @@
 
 from tfa_custom_nets.replay.reverb_replay import (
     TABLE,
+    TransitionObserver,
     make_dataset,
     make_observer,
     make_uniform_table,
@@ -9,4 +10,5 @@ from tfa_custom_nets.replay.reverb_replay import (
     start_server,
 )
 
-__all__ = ["TABLE", "make_dataset", "make_observer", "make_uniform_table", "sequence_length", "start_server"]
+__all__ = ["TABLE", "TransitionObserver", "make_dataset", "make_observer", "make_uniform_table", "sequence_length",
+           "start_server"]

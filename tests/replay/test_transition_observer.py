@@ -1,0 +1,60 @@
+"""TransitionObserver writes exactly the items of TF-Agents' ReverbAddTrajectoryObserver."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import reverb
+import tensorflow as tf
+from tf_agents.drivers import py_driver
+from tf_agents.policies import random_py_policy
+from tf_agents.replay_buffers import reverb_utils
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import policy_step, trajectory
+
+from tests.conftest import ScriptedEnv
+from tfa_custom_nets import envs, replay
+
+
+def record_stream():
+    """Trajectories of several episodes: terminations after 1, 4 and 2 steps, and time limits of 3."""
+    stream = []
+    for terminate_at, limit in ((4, None), (1, None), (None, 3), (2, None), (None, 3)):
+        raw = ScriptedEnv(terminate_at=terminate_at)
+        env = envs.load(gym.wrappers.TimeLimit(raw, max_episode_steps=limit) if limit else raw, seed=0)
+        policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=1)
+        # max_episodes=1 stops after the LAST -> FIRST boundary step, as a continuing driver writes it.
+        py_driver.PyDriver(env, policy, [stream.append], max_episodes=1).run(env.reset())
+    assert sum(bool(t.is_boundary()) for t in stream) == 5
+    return env, stream
+
+
+def items_written(observer_factory, data_spec, stream, n_step_update):
+    signature = tensor_spec.add_outer_dim(data_spec, replay.sequence_length(n_step_update))
+    server = replay.start_server([reverb.Table.queue("queue", max_size=1000, signature=signature)])
+    try:
+        address = f"localhost:{server.port}"
+        observer = observer_factory(reverb.Client(address))
+        for step in stream:
+            observer(step)
+        observer.flush()
+        count = reverb.Client(address).server_info()["queue"].current_size
+        dataset = reverb.TrajectoryDataset.from_table_signature(address, "queue", 10).batch(count)
+        return count, next(iter(dataset)).data
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("n_step_update", [1, 3])
+def test_same_items_as_tf_agents_observer(n_step_update):
+    env, stream = record_stream()
+    data_spec = trajectory.Trajectory(*tensor_spec.from_spec(
+        trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),
+                                   env.time_step_spec())))
+    ours = items_written(lambda c: replay.make_observer(c, n_step_update, "queue"), data_spec, stream, n_step_update)
+    reference = items_written(
+        lambda c: reverb_utils.ReverbAddTrajectoryObserver(c, "queue", replay.sequence_length(n_step_update),
+                                                           stride_length=1),
+        data_spec, stream, n_step_update)
+    assert ours[0] == reference[0] > 0
+    for a, b in zip(tf.nest.flatten(ours[1]), tf.nest.flatten(reference[1])):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
