@@ -165,108 +165,113 @@ def train_eval(config: TrainConfig) -> dict:
         last_eval = (env_steps, scores)
         return scores
 
-    bar = tqdm(total=config.total_env_steps, unit="step", disable=not config.progress,
-               mininterval=1.0, dynamic_ncols=True, desc=config.name)
-    tick = time.perf_counter()
-    # Warm-up: a uniform random policy fills the table before the first update.
-    warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
-                                                    seed=config.seed)
-    time_step, _ = py_driver.PyDriver(
-        env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
-    ).run(env.reset())
-    env_steps = config.replay.learning_starts
-    bar.update(env_steps)
-
-    collect = py_driver.PyDriver(env, CompiledPyPolicy(agent.collect_policy), [observer, returns],
-                                 max_steps=config.update_every)
-    # With async_updates, the update for the steps just collected runs on a second
-    # thread (TensorFlow releases the GIL) while the next steps are collected: the
-    # ratio stays one update per `update_every` steps, the acting policy is at most
-    # one update behind, and everything waits for it before eval and checkpoints.
-    learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates else None
-    pending = None
-    loss_tensor = None
-
-    def finish_update():
-        nonlocal pending, loss_tensor
-        if pending is not None:
-            loss_tensor, pending = pending.result(), None
-
-    next_eval = config.eval_interval
-    next_checkpoint = config.checkpoint_interval
-
-    def report_if_due():
-        """Checkpoints and evaluates at their intervals and at the end of training."""
-        nonlocal next_eval, next_checkpoint, train_seconds, tick, loss
-        done = env_steps >= config.total_env_steps
-        if not (done or env_steps >= next_eval or env_steps >= next_checkpoint):
-            return
-        finish_update()
-        if loss_tensor is not None:
-            loss = float(loss_tensor)
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
-                    f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
-        if env_steps >= next_checkpoint:
-            checkpointer.save(global_step=agent.train_step_counter)
-            next_checkpoint = (env_steps // config.checkpoint_interval + 1) * config.checkpoint_interval
-        train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
-        if done or env_steps >= next_eval:
-            scores = run_eval()
-            next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
-            bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{log.rows[-1]['train_return'] or 0:.1f}",
-                            eps=f"{float(epsilon()):.2f}", sps=f"{env_steps / train_seconds:.0f}",
-                            refresh=False)
+    learner = None
+    bar = None
+    try:
+        bar = tqdm(total=config.total_env_steps, unit="step", disable=not config.progress,
+                   mininterval=1.0, dynamic_ncols=True, desc=config.name)
         tick = time.perf_counter()
+        # Warm-up: a uniform random policy fills the table before the first update.
+        warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
+                                                        seed=config.seed)
+        time_step, _ = py_driver.PyDriver(
+            env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
+        ).run(env.reset())
+        env_steps = config.replay.learning_starts
+        bar.update(env_steps)
 
-    report_if_due()
-    while env_steps < config.total_env_steps:
-        env_steps_var.assign(env_steps)
-        time_step, _ = collect.run(time_step)
-        env_steps += config.update_every
-        if learner is None:
-            loss_tensor = train_step()
-        else:
+        collect = py_driver.PyDriver(env, CompiledPyPolicy(agent.collect_policy), [observer, returns],
+                                     max_steps=config.update_every)
+        # With async_updates, the update for the steps just collected runs on a second
+        # thread (TensorFlow releases the GIL) while the next steps are collected: the
+        # ratio stays one update per `update_every` steps, the acting policy is at most
+        # one update behind, and everything waits for it before eval and checkpoints.
+        learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates else None
+        pending = None
+        loss_tensor = None
+
+        def finish_update():
+            nonlocal pending, loss_tensor
+            if pending is not None:
+                loss_tensor, pending = pending.result(), None
+
+        next_eval = config.eval_interval
+        next_checkpoint = config.checkpoint_interval
+
+        def report_if_due():
+            """Checkpoints and evaluates at their intervals and at the end of training."""
+            nonlocal next_eval, next_checkpoint, train_seconds, tick, loss
+            done = env_steps >= config.total_env_steps
+            if not (done or env_steps >= next_eval or env_steps >= next_checkpoint):
+                return
             finish_update()
-            pending = learner.submit(train_step)
-        updates += 1
-        bar.update(config.update_every)
-        report_if_due()
-    if learner is not None:
-        learner.shutdown()
-    bar.close()
+            if loss_tensor is not None:
+                loss = float(loss_tensor)
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
+                        f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
+            if env_steps >= next_checkpoint:
+                checkpointer.save(global_step=agent.train_step_counter)
+                next_checkpoint = (env_steps // config.checkpoint_interval + 1) * config.checkpoint_interval
+            train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
+            if done or env_steps >= next_eval:
+                scores = run_eval()
+                next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
+                bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{log.rows[-1]['train_return'] or 0:.1f}",
+                                eps=f"{float(epsilon()):.2f}", sps=f"{env_steps / train_seconds:.0f}",
+                                refresh=False)
+            tick = time.perf_counter()
 
-    checkpointer.save(global_step=agent.train_step_counter)
-    with warnings.catch_warnings():  # TF warns that tfp's spec type is "experimental"; it loads fine
-        warnings.filterwarnings("ignore", message="Encoding a StructuredValue with type tfp")
-        policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))
-    final_steps, final_scores = last_eval
-    wall_seconds = time.perf_counter() - start
-    summary = {
-        "env_id": config.env.id,
-        "seed": config.seed,
-        "eval_mean": float(final_scores.mean()),
-        "eval_std": float(final_scores.std()),
-        "eval_episodes": int(final_scores.size),
-        "threshold": threshold,
-        "solved_at_step": solved_at_step,
-        "solved_at_seconds": None if solved_at_seconds is None else round(solved_at_seconds, 3),
-        "env_steps": env_steps,
-        "updates": updates,
-        "train_seconds": round(train_seconds, 3),
-        "wall_seconds": round(wall_seconds, 3),
-        "env_steps_per_s": round(env_steps / train_seconds, 1),
-        "updates_per_s": round(updates / train_seconds, 1),
-        "run_dir": str(run_dir),
-    }
-    assert final_steps == env_steps
-    write_json(run_dir / "summary.json", summary)
-    plot_learning_curve(log.rows, threshold, f"{config.name} ({config.env.id}, seed {config.seed})",
-                        run_dir / "learning_curve.png")
-    log.close()
-    server.stop()
-    env.close()
-    for eval_env in eval_envs:
-        eval_env.close()
+        report_if_due()
+        while env_steps < config.total_env_steps:
+            env_steps_var.assign(env_steps)
+            time_step, _ = collect.run(time_step)
+            env_steps += config.update_every
+            if learner is None:
+                loss_tensor = train_step()
+            else:
+                finish_update()
+                pending = learner.submit(train_step)
+            updates += 1
+            bar.update(config.update_every)
+            report_if_due()
+
+        checkpointer.save(global_step=agent.train_step_counter)
+        with warnings.catch_warnings():  # TF warns that tfp's spec type is "experimental"; it loads fine
+            warnings.filterwarnings("ignore", message="Encoding a StructuredValue with type tfp")
+            policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))
+        final_steps, final_scores = last_eval
+        wall_seconds = time.perf_counter() - start
+        summary = {
+            "env_id": config.env.id,
+            "seed": config.seed,
+            "eval_mean": float(final_scores.mean()),
+            "eval_std": float(final_scores.std()),
+            "eval_episodes": int(final_scores.size),
+            "threshold": threshold,
+            "solved_at_step": solved_at_step,
+            "solved_at_seconds": None if solved_at_seconds is None else round(solved_at_seconds, 3),
+            "env_steps": env_steps,
+            "updates": updates,
+            "train_seconds": round(train_seconds, 3),
+            "wall_seconds": round(wall_seconds, 3),
+            "env_steps_per_s": round(env_steps / train_seconds, 1),
+            "updates_per_s": round(updates / train_seconds, 1),
+            "run_dir": str(run_dir),
+        }
+        assert final_steps == env_steps
+        write_json(run_dir / "summary.json", summary)
+        plot_learning_curve(log.rows, threshold, f"{config.name} ({config.env.id}, seed {config.seed})",
+                            run_dir / "learning_curve.png")
+    finally:  # also on an error: stop the server and the learner thread, close the envs
+        if learner is not None:
+            learner.shutdown()
+        if bar is not None:
+            bar.close()
+        log.close()
+        server.stop()
+        env.close()
+        for eval_env in eval_envs:
+            eval_env.close()
     return summary
