@@ -1,0 +1,140 @@
+"""The contract every network class keeps, for every agent it is meant for.
+
+Output shape; `copy()` shares no variables and starts from different weights; the
+network builds inside the agent; one train step moves the online weights and leaves
+the target's until its update; a PolicySaver round trip gives the same greedy actions.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.agents.categorical_dqn import categorical_dqn_agent
+from tf_agents.agents.dqn import dqn_agent
+from tf_agents.policies import policy_saver
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+from tf_agents.utils import common
+
+from tfa_custom_nets.models import dense_q_model
+from tfa_custom_nets.networks import KerasCategoricalQNetwork, KerasQNetwork
+
+OBS = tensor_spec.TensorSpec((4,), tf.float32, name="observation")
+ACTIONS = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2, name="action")
+DICT_OBS = {"image": tensor_spec.TensorSpec((6, 6, 1), tf.uint8),
+            "vector": tensor_spec.TensorSpec((3,), tf.float32)}
+ATOMS = 11
+
+
+def sequential(width=3):
+    return tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(16, activation="relu"),
+                                tf.keras.layers.Dense(width)])
+
+
+def functional_shared_layer():
+    # One Dense layer applied twice: the clone must keep the sharing inside the copy.
+    inputs = tf.keras.Input((4,), name="observation")
+    shared = tf.keras.layers.Dense(4, activation="tanh")
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(3)(shared(shared(inputs))))
+
+
+class Subclassed(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = tf.keras.layers.Dense(16, activation="relu")
+        self.out = tf.keras.layers.Dense(3)
+
+    def call(self, inputs, training=False):
+        return self.out(self.hidden(inputs))
+
+
+def dict_input():
+    image = tf.keras.Input((6, 6, 1), dtype="uint8", name="image")
+    vector = tf.keras.Input((3,), name="vector")
+    x = tf.keras.layers.Flatten()(tf.keras.layers.Rescaling(1 / 255)(image))
+    x = tf.keras.layers.Concatenate()([x, vector])
+    return tf.keras.Model([image, vector], tf.keras.layers.Dense(3)(tf.keras.layers.Dense(8)(x)))
+
+
+def shaped_logits():
+    inputs = tf.keras.Input((4,), name="observation")
+    x = tf.keras.layers.Dense(3 * ATOMS)(tf.keras.layers.Dense(16, "relu")(inputs))
+    return tf.keras.Model(inputs, tf.keras.layers.Reshape((3, ATOMS))(x))
+
+
+def q_network(spec, model):
+    return lambda: KerasQNetwork(spec, ACTIONS, model)
+
+
+def make_dqn(cls):
+    def make(net, spec):
+        return cls(ts.time_step_spec(spec), ACTIONS, q_network=net, optimizer=tf.keras.optimizers.Adam(0.01),
+                   target_update_period=1000)
+    return make
+
+
+def make_c51(net, spec):
+    return categorical_dqn_agent.CategoricalDqnAgent(
+        ts.time_step_spec(spec), ACTIONS, categorical_q_network=net, optimizer=tf.keras.optimizers.Adam(0.01),
+        min_q_value=-10.0, max_q_value=10.0, target_update_period=1000)
+
+
+NETWORKS = {  # name: (observation spec, network factory, output shape per sample)
+    "keras_q/sequential": (OBS, q_network(OBS, sequential()), (3,)),
+    "keras_q/functional_shared_layer": (OBS, q_network(OBS, functional_shared_layer()), (3,)),
+    "keras_q/subclassed_builder": (OBS, q_network(OBS, Subclassed), (3,)),
+    "keras_q/dict_input": (DICT_OBS, q_network(DICT_OBS, dict_input()), (3,)),
+    "keras_q/dueling_builder": (OBS, q_network(OBS, lambda: dense_q_model(OBS, ACTIONS, [8], dueling=True)), (3,)),
+    "categorical/flat_logits": (OBS, lambda: KerasCategoricalQNetwork(OBS, ACTIONS, sequential(3 * ATOMS),
+                                                                      num_atoms=ATOMS), (3, ATOMS)),
+    "categorical/shaped_logits": (OBS, lambda: KerasCategoricalQNetwork(OBS, ACTIONS, shaped_logits(),
+                                                                        num_atoms=ATOMS), (3, ATOMS)),
+}
+AGENTS = {"keras_q": {"DqnAgent": make_dqn(dqn_agent.DqnAgent), "DdqnAgent": make_dqn(dqn_agent.DdqnAgent)},
+          "categorical": {"CategoricalDqnAgent": make_c51}}
+CASES = [(name, agent) for name in NETWORKS for agent in AGENTS[name.split("/")[0]]]
+
+
+def sample(spec, batch, seed=1):
+    """Observations in a sane range: an unbounded float spec would sample values near 1e38."""
+    def bounded(s):
+        if isinstance(s, tensor_spec.BoundedTensorSpec) or not s.dtype.is_floating:
+            return s
+        return tensor_spec.BoundedTensorSpec(s.shape, s.dtype, -1.0, 1.0)
+    return tensor_spec.sample_spec_nest(tf.nest.map_structure(bounded, spec), seed=seed, outer_dims=(batch,))
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_output_shape_and_independent_fresh_copies(name):
+    spec, make_net, shape = NETWORKS[name]
+    net = make_net()
+    output, state = net(sample(spec, 5))
+    assert output.shape == (5, *shape) and state == ()
+    target = net.copy(name="target")
+    target.create_variables()
+    common.check_no_shared_variables(net, target)  # raises if any variable is shared
+    assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(net.variables, target.variables))
+
+
+@pytest.mark.parametrize("name, agent_name", CASES)
+def test_trains_in_agent_target_waits_and_policy_saver_round_trips(name, agent_name, tmp_path):
+    spec, make_net, _ = NETWORKS[name]
+    net = make_net()
+    agent = AGENTS[name.split("/")[0]][agent_name](net, spec)
+    agent.initialize()
+    online_before = [v.numpy() for v in net.trainable_variables]
+    target_before = [v.numpy() for v in agent._target_q_network.variables]  # noqa: SLF001
+
+    batch, ones = 4, tf.ones([4, 2])
+    observations = tf.nest.map_structure(lambda o: tf.stack([o, o], 1), sample(spec, batch))
+    experience = trajectory.Trajectory(tf.ones([batch, 2], tf.int32), observations, tf.ones([batch, 2], tf.int64),
+                                       (), tf.ones([batch, 2], tf.int32), ones, ones)
+    agent.train(experience)
+    assert any(not np.allclose(a, v.numpy()) for a, v in zip(online_before, net.trainable_variables))
+    for a, v in zip(target_before, agent._target_q_network.variables):  # noqa: SLF001
+        np.testing.assert_array_equal(a, v.numpy())  # the target moves only on its update period
+
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(tmp_path / "policy"))
+    loaded = tf.saved_model.load(str(tmp_path / "policy"))
+    step = ts.restart(sample(spec, 16, seed=3), batch_size=16)
+    np.testing.assert_array_equal(agent.policy.action(step).action.numpy(), loaded.action(step).action.numpy())
