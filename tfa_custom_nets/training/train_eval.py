@@ -31,7 +31,7 @@ from tf_agents.drivers import py_driver
 from tf_agents.policies import policy_saver, random_py_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in notebooks
 
 from tfa_custom_nets import envs, replay
 from tfa_custom_nets.networks import KerasQNetwork
