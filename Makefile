@@ -27,6 +27,7 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/replay_memory.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
