@@ -10,7 +10,7 @@ from tfa_custom_nets.training.config import (
     override,
 )
 from tfa_custom_nets.training.presets import list_presets, load_preset
-from tfa_custom_nets.training.train_eval import RUN_FILES, train_eval
+from tfa_custom_nets.training.train_eval import train_eval
 
-__all__ = ["AgentConfig", "EnvConfig", "NetworkConfig", "ReplayConfig", "TrainConfig", "RUN_FILES",
+__all__ = ["AgentConfig", "EnvConfig", "NetworkConfig", "ReplayConfig", "TrainConfig",
            "from_dict", "list_presets", "load_preset", "override", "train_eval"]

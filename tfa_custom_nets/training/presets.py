@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from tfa_custom_nets.training.config import TrainConfig
 
@@ -38,12 +41,31 @@ def preset_path(name_or_path: str) -> Path:
                      "(or give a path to an experiment.py).")
 
 
+def load_module_from_file(path: str | Path) -> ModuleType:
+    """Imports a `.py` file once per process, keyed by its resolved path.
+
+    A preset names its own file as the model's module, so the CLI's preset load and
+    the model lookup share the one module instead of running the file twice.
+    """
+    path = Path(path).resolve()
+    name = "_tfa_nets_file_" + re.sub(r"\W", "_", str(path))
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
+
+
 def load_preset(name_or_path: str) -> TrainConfig:
     """The `CONFIG` of a preset, by name or file path."""
     path = preset_path(name_or_path)
-    spec = importlib.util.spec_from_file_location(f"_tfa_nets_preset_{path.parent.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module_from_file(path)
     config = getattr(module, "CONFIG", None)
     if not isinstance(config, TrainConfig):
         raise ValueError(f"{path} must define CONFIG = TrainConfig(...), found {type(config).__name__}.")

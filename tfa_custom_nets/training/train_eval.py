@@ -8,15 +8,14 @@
 
 The loop collects `update_every` env steps, then runs one update, until
 `total_env_steps`; it evaluates the greedy policy every `eval_interval` steps and
-writes everything listed in `RUN_FILES` to the run directory.
+writes the run directory the README describes (config, metrics, summary, plot,
+TensorBoard events, checkpoints, SavedModel policy).
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import random
-import sys
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -39,10 +38,9 @@ from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import evaluate
+from tfa_custom_nets.training.presets import load_module_from_file
 from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, write_json
 
-RUN_FILES = ("config.json", "metrics.csv", "summary.json", "learning_curve.png", "tensorboard",
-             "checkpoints", "policy")
 EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training env
 
 
@@ -52,16 +50,9 @@ def resolve_model_fn(ref: str) -> Callable:
     if not sep or not target or not attr:
         raise ValueError(f"network.model must be 'module:function' or 'file.py:function', got {ref!r}.")
     if target.endswith(".py"):
-        path = Path(target)
-        if not path.is_file():
-            raise ValueError(f"network.model: no file {path} (from {ref!r}).")
-        module_name = f"_tfa_nets_model_{abs(hash(str(path.resolve())))}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
+        if not Path(target).is_file():
+            raise ValueError(f"network.model: no file {target} (from {ref!r}).")
+        module = load_module_from_file(target)
     else:
         module = importlib.import_module(target)
     if not hasattr(module, attr):
