@@ -4,12 +4,14 @@
 
 Each seed trains in turn (`runs/seeds/<preset>/seed<N>`); the table goes to
 `experiments/<preset>/results.md` and the summaries to `results.json`, with the
-machine they ran on.
+machine they ran on and a uniform-random policy's score on the same evaluation
+(`--random-episodes`), the baseline a preset without a threshold is judged by.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -21,12 +23,36 @@ import tfa_custom_nets  # noqa: F401  (quiet imports first)
 from tfa_custom_nets.training import load_preset, override, train_eval
 
 
+def random_policy_returns(config, episodes: int):
+    """Returns of a uniform-random policy on the preset's env, from the seeds evaluation uses."""
+    from tf_agents.policies import random_py_policy
+
+    from tfa_custom_nets.training.evaluation import evaluate
+    from tfa_custom_nets.training.train_eval import EVAL_SEED_OFFSET, make_env
+
+    eval_envs = [make_env(config.env) for _ in range(episodes)]
+    policy = random_py_policy.RandomPyPolicy(eval_envs[0].time_step_spec(), eval_envs[0].action_spec())
+    scores = evaluate(policy, eval_envs, EVAL_SEED_OFFSET)
+    for env in eval_envs:
+        env.close()
+    return scores
+
+
+def best_eval(run_dir: str) -> tuple[float, int]:
+    """The best greedy eval mean of a run and the env step it came at."""
+    with open(Path(run_dir) / "metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["eval_mean"]]
+    best = max(rows, key=lambda r: float(r["eval_mean"]))
+    return float(best["eval_mean"]), int(best["env_steps"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("preset")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--runs", default="runs/seeds", help="parent of the per-seed run directories")
+    parser.add_argument("--random-episodes", type=int, default=100, help="episodes for the random baseline")
     args = parser.parse_args()
 
     summaries = []
@@ -34,6 +60,7 @@ def main() -> None:
         run_dir = Path(args.runs) / args.preset / f"seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
         config = override(load_preset(args.preset), [*args.set, f"seed={seed}", f"run_dir={str(run_dir)!r}"])
         summaries.append(train_eval(config))
+    random_scores = random_policy_returns(config, args.random_episodes)
 
     threshold = summaries[0]["threshold"]
     solved = [s for s in summaries if s["solved_at_step"] is not None]
@@ -41,20 +68,32 @@ def main() -> None:
                 if line.startswith("model name")), "") if Path("/proc/cpuinfo").exists() else platform.processor()
     lines = [f"# {args.preset}: {len(args.seeds)} seeds ({time.strftime('%Y-%m-%d')})", "",
              f"Machine: {cpu}, {os.cpu_count()} cores. Overrides: {args.set or 'none'}.", "",
-             "| seed | first eval >= threshold (env steps) | training s to it | final eval mean ± std | "
-             "env steps/s | wall s |", "|---|---|---|---|---|---|"]
+             "| seed | "
+             + ("first eval >= threshold (env steps) | training s to it | " if threshold is not None else "")
+             + "best eval mean (at step) | final eval mean ± std | env steps/s | wall s |",
+             "|---" * (7 if threshold is not None else 5) + "|"]
     for s in summaries:
-        lines.append(f"| {s['seed']} | {s['solved_at_step'] if s['solved_at_step'] is not None else 'not reached'} | "
-                     f"{s['solved_at_seconds'] if s['solved_at_seconds'] is not None else '-'} | "
+        best, best_step = best_eval(s["run_dir"])
+        s["best_eval_mean"], s["best_eval_step"] = best, best_step
+        reached = (f"{s['solved_at_step'] if s['solved_at_step'] is not None else 'not reached'} | "
+                   f"{s['solved_at_seconds'] if s['solved_at_seconds'] is not None else '-'} | ")
+        lines.append(f"| {s['seed']} | {reached if threshold is not None else ''}{best:.1f} ({best_step}) | "
                      f"{s['eval_mean']:.1f} ± {s['eval_std']:.1f} | {s['env_steps_per_s']:.0f} | "
                      f"{s['wall_seconds']:.0f} |")
-    lines += ["", f"Reached {threshold:g} (greedy, {summaries[0]['eval_episodes']} episodes): "
-              f"{len(solved)} of {len(summaries)} seeds"
-              + (f", median at {statistics.median(s['solved_at_step'] for s in solved):.0f} env steps, "
-                 f"{statistics.median(s['solved_at_seconds'] for s in solved):.1f} s of training." if solved else ".")]
+    episodes = summaries[0]["eval_episodes"]
+    lines += ["", f"Each eval: the greedy policy over {episodes} episodes. A uniform-random policy on the same "
+              f"evaluation ({len(random_scores)} episodes): {random_scores.mean():.2f} ± {random_scores.std():.2f}."]
+    if threshold is not None:
+        lines += ["", f"Reached {threshold:g}: {len(solved)} of {len(summaries)} seeds"
+                  + (f", median at {statistics.median(s['solved_at_step'] for s in solved):.0f} env steps, "
+                     f"{statistics.median(s['solved_at_seconds'] for s in solved):.1f} s of training."
+                     if solved else ".")]
     out = Path(__file__).resolve().parent / args.preset
     (out / "results.md").write_text("\n".join(lines) + "\n")
-    (out / "results.json").write_text(json.dumps({"overrides": args.set, "summaries": summaries}, indent=2) + "\n")
+    random_policy = {"episodes": len(random_scores), "mean": float(random_scores.mean()),
+                     "std": float(random_scores.std())}
+    results = {"overrides": args.set, "summaries": summaries, "random_policy": random_policy}
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(lines))
 
 

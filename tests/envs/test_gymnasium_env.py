@@ -23,6 +23,20 @@ def test_dict_observation_env_passes_tf_agents_validation():
     env_utils.validate_py_environment(env, episodes=3)
 
 
+@pytest.mark.parametrize("env_id", ["MinAtar/Breakout-v1", "ALE/Pong-v5"])
+def test_pixel_envs_pass_tf_agents_validation(env_id):
+    if env_id not in gym.registry:  # registering twice warns
+        from minatar.gym import register_envs
+
+        register_envs()
+    env = envs.load(gym.make(env_id, max_episode_steps=50), seed=0)
+    spec = env.observation_spec()
+    # MinAtar boards stay bool (TensorFlow has no bool bounds: an unbounded spec), frames stay uint8.
+    assert spec.dtype == {"MinAtar/Breakout-v1": np.bool_, "ALE/Pong-v5": np.uint8}[env_id]
+    env_utils.validate_py_environment(env, episodes=2)
+    env.close()
+
+
 def test_spec_mapping_for_every_space():
     spec = envs.spec_from_space(gym.spaces.Discrete(3, start=-1), "a")
     assert (spec.shape, spec.dtype, spec.minimum, spec.maximum) == ((), np.int64, 0, 2)

@@ -54,6 +54,8 @@ def spec_from_space(space: gym.Space, name: str) -> Any:
             space.shape, space.dtype, minimum=np.zeros(space.shape, space.dtype),
             maximum=np.ones(space.shape, space.dtype), name=name)
     if isinstance(space, gym.spaces.Box):
+        if space.dtype == np.bool_:  # MinAtar boards; TensorFlow has no bounds for bool
+            return array_spec.ArraySpec(space.shape, space.dtype, name=name)
         minimum = np.broadcast_to(space.low, space.shape).astype(space.dtype)
         maximum = np.broadcast_to(space.high, space.shape).astype(space.dtype)
         return array_spec.BoundedArraySpec(

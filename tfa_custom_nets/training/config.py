@@ -28,6 +28,9 @@ class EnvConfig:
     """Keyword arguments for `gymnasium.make` (e.g. `max_episode_steps`)."""
     threshold: float | None = None
     """Greedy eval mean that counts as solved; None takes the env's `reward_threshold`."""
+    make: str | None = None
+    """`module:function` or `path/to/file.py:function` that builds the env as
+    `function(id, **make_kwargs)` (registration, wrappers); None uses `gymnasium.make`."""
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ a path to any `.py` file that defines `CONFIG` works too.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 from tfa_custom_nets.training.config import TrainConfig
 
@@ -60,6 +62,22 @@ def load_module_from_file(path: str | Path) -> ModuleType:
             del sys.modules[name]
             raise
     return module
+
+
+def resolve_ref(ref: str, what: str = "reference") -> Callable:
+    """`module:function` or `path/to/file.py:function` -> the function; `what` names the field in errors."""
+    target, sep, attr = ref.rpartition(":")
+    if not sep or not target or not attr:
+        raise ValueError(f"{what} must be 'module:function' or 'file.py:function', got {ref!r}.")
+    if target.endswith(".py"):
+        if not Path(target).is_file():
+            raise ValueError(f"{what}: no file {target} (from {ref!r}).")
+        module = load_module_from_file(target)
+    else:
+        module = importlib.import_module(target)
+    if not hasattr(module, attr):
+        raise ValueError(f"{what}: {target} has no function {attr!r} (from {ref!r}).")
+    return getattr(module, attr)
 
 
 def load_preset(name_or_path: str) -> TrainConfig:

@@ -14,13 +14,10 @@ TensorBoard events, checkpoints, SavedModel policy).
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import reverb
@@ -35,29 +32,21 @@ from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in not
 from tfa_custom_nets import envs, replay
 from tfa_custom_nets.networks import KerasQNetwork
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
-from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.config import EnvConfig, TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import evaluate
-from tfa_custom_nets.training.presets import load_module_from_file
+from tfa_custom_nets.training.presets import resolve_ref
 from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, write_json
 
 EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training env
 
 
-def resolve_model_fn(ref: str) -> Callable:
-    """`module:function` or `path/to/file.py:function` -> the function."""
-    target, sep, attr = ref.rpartition(":")
-    if not sep or not target or not attr:
-        raise ValueError(f"network.model must be 'module:function' or 'file.py:function', got {ref!r}.")
-    if target.endswith(".py"):
-        if not Path(target).is_file():
-            raise ValueError(f"network.model: no file {target} (from {ref!r}).")
-        module = load_module_from_file(target)
-    else:
-        module = importlib.import_module(target)
-    if not hasattr(module, attr):
-        raise ValueError(f"network.model: {target} has no function {attr!r} (from {ref!r}).")
-    return getattr(module, attr)
+def make_env(env_config: EnvConfig, seed: int | None = None) -> envs.GymnasiumEnvironment:
+    """The config's env: `gymnasium.make(id, **make_kwargs)`, or its `make` factory's env."""
+    if env_config.make is None:
+        return envs.load(env_config.id, seed=seed, **env_config.make_kwargs)
+    gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+    return envs.load(gym_env, seed=seed)
 
 
 def seed_everything(seed: int) -> None:
@@ -68,7 +57,7 @@ def seed_everything(seed: int) -> None:
 
 def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable):
     """The DqnAgent/DdqnAgent with a KerasQNetwork and a linear epsilon schedule."""
-    model_fn = resolve_model_fn(config.network.model)
+    model_fn = resolve_ref(config.network.model, "network.model")
     observation_spec = time_step_spec.observation
     q_network = KerasQNetwork(
         observation_spec, action_spec,
@@ -104,8 +93,8 @@ def train_eval(config: TrainConfig) -> dict:
     write_json(run_dir / "config.json", config.to_dict())
     seed_everything(config.seed)
 
-    env = envs.load(config.env.id, seed=config.seed, **config.env.make_kwargs)
-    eval_envs = [envs.load(config.env.id, **config.env.make_kwargs) for _ in range(config.eval_episodes)]
+    env = make_env(config.env, seed=config.seed)
+    eval_envs = [make_env(config.env) for _ in range(config.eval_episodes)]
     threshold = config.env.threshold
     if threshold is None and env.gym_env.spec is not None:
         threshold = env.gym_env.spec.reward_threshold
