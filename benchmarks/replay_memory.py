@@ -1,9 +1,10 @@
 """Replay memory per transition for pixel observations: uint8 vs float32, in a Reverb table.
 
-Writes N steps of (84, 84, 4) frames through the same observer the training loop uses
-and reads the process's resident memory before and after (the Reverb server is
-in-process). Frames are random, so Reverb's chunk compression cannot shrink them:
-this is the worst case; real Atari frames compress far better.
+Writes N steps of (4, 84, 84) frame stacks through the same observer the training loop
+uses and reads the process's resident memory before and after (the Reverb server is
+in-process). Two sources: random frames, which Reverb's chunk compression cannot
+shrink (the worst case), and real Pong frame stacks from the `pong` preset's env
+under a random policy.
 
     python benchmarks/replay_memory.py [--steps 4000]
 """
@@ -29,26 +30,46 @@ from tf_agents.trajectories import trajectory
 from tfa_custom_nets import replay
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SHAPE = (84, 84, 4)
+SHAPE = (4, 84, 84)
+SOURCES = ("random", "pong")
+DTYPES = ("uint8", "float32")
 
 
 def rss_bytes() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def bytes_per_step(dtype, steps: int) -> float:
+def frames(source: str, steps: int) -> np.ndarray:
+    """`steps` uint8 frame stacks: uniform noise, or Pong under uniformly random actions."""
+    if source == "random":
+        return np.random.default_rng(0).integers(0, 256, (steps, *SHAPE), dtype=np.uint8)
+    from tfa_custom_nets.training import load_preset
+    from tfa_custom_nets.training.train_eval import make_env
+
+    env = make_env(load_preset("pong").env, seed=0)
+    rng = np.random.default_rng(0)
+    out, time_step = [], env.reset()
+    for _ in range(steps):
+        out.append(time_step.observation)
+        time_step = env.step(np.int64(rng.integers(int(env.action_spec().maximum) + 1)))
+    env.close()
+    return np.stack(out)
+
+
+def bytes_per_step(source: str, dtype, steps: int) -> float:
     spec = trajectory.Trajectory(
         step_type=tf.TensorSpec((), tf.int32), observation=tf.TensorSpec(SHAPE, dtype),
         action=tf.TensorSpec((), tf.int64), policy_info=(), next_step_type=tf.TensorSpec((), tf.int32),
         reward=tf.TensorSpec((), tf.float32), discount=tf.TensorSpec((), tf.float32))
+    stacks = frames(source, steps)
     server = replay.start_server([replay.make_uniform_table(spec, capacity=steps, min_size=1)])
     observer = replay.make_observer(reverb.Client(f"localhost:{server.port}"))
-    rng = np.random.default_rng(0)
     gc.collect()
     before = rss_bytes()
-    for _ in range(steps):
-        frame = rng.integers(0, 256, SHAPE, dtype=np.uint8).astype(dtype.as_numpy_dtype)
-        observer(trajectory.Trajectory(np.int32(1), frame, np.int64(0), (), np.int32(1), np.float32(1), np.float32(1)))
+    for stack in stacks:
+        observation = stack.astype(dtype.as_numpy_dtype)
+        observer(trajectory.Trajectory(np.int32(1), observation, np.int64(0), (), np.int32(1), np.float32(1),
+                                       np.float32(1)))
     observer.flush()
     gc.collect()
     used = (rss_bytes() - before) / steps
@@ -60,34 +81,36 @@ def bytes_per_step(dtype, steps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--dtype", help="measure one dtype in this process and print it (used internally)")
+    parser.add_argument("--one", nargs=2, metavar=("SOURCE", "DTYPE"), help="measure one case here (internal)")
     args = parser.parse_args()
-    if args.dtype:
-        print(bytes_per_step(tf.as_dtype(args.dtype), args.steps))
+    if args.one:
+        print(bytes_per_step(args.one[0], tf.as_dtype(args.one[1]), args.steps))
         return
 
-    def measured(dtype: str) -> float:
-        # A fresh process per dtype: memory freed by one run would hide the other's cost.
-        out = subprocess.run([sys.executable, __file__, "--dtype", dtype, "--steps", str(args.steps)],
+    def measured(source: str, dtype: str) -> float:
+        # A fresh process per case: memory freed by one run would hide the next one's cost.
+        out = subprocess.run([sys.executable, __file__, "--one", source, dtype, "--steps", str(args.steps)],
                              capture_output=True, text=True, check=True).stdout
         return float(out.strip().splitlines()[-1])
 
     raw = int(np.prod(SHAPE))
-    result = {"frame_shape": SHAPE, "steps": args.steps,
-              "uint8_bytes_per_step": measured("uint8"),
-              "float32_bytes_per_step": measured("float32"),
-              "raw_uint8_frame_bytes": raw, "raw_float32_frame_bytes": 4 * raw}
-    result["float32_over_uint8"] = round(result["float32_bytes_per_step"] / result["uint8_bytes_per_step"], 2)
+    result = {"frame_shape": SHAPE, "steps": args.steps, "raw_uint8_frame_bytes": raw,
+              "raw_float32_frame_bytes": 4 * raw,
+              "bytes_per_step": {s: {d: measured(s, d) for d in DTYPES} for s in SOURCES}}
+    ratios = {s: round(v["float32"] / v["uint8"], 2) for s, v in result["bytes_per_step"].items()}
+    result["float32_over_uint8"] = ratios
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "replay_memory.json").write_text(json.dumps(result, indent=2) + "\n")
-    lines = ["# Replay memory for (84, 84, 4) frames", "",
-             f"{args.steps} steps of random frames through the training loop's observer into an in-process Reverb "
-             "table, one process per dtype; resident memory before and after. Reverb compresses chunks, so a "
-             "float32 copy of byte-valued pixels shrinks while random uint8 cannot.", "",
-             "| observation dtype | bytes per step | raw frame bytes |", "|---|---|---|",
-             f"| uint8 | {result['uint8_bytes_per_step']:.0f} | {raw} |",
-             f"| float32 | {result['float32_bytes_per_step']:.0f} | {4 * raw} |", "",
-             f"float32 takes {result['float32_over_uint8']}x the memory of uint8."]
+    lines = [f"# Replay memory for {SHAPE} frame stacks", "",
+             f"{args.steps} steps through the training loop's observer into an in-process Reverb table, one process "
+             "per case; resident memory before and after. Random frames cannot be compressed; Pong frames (the "
+             "`pong` preset's env, random actions) are mostly background, so Reverb's chunk compression shrinks "
+             "them a lot.", "",
+             "| frames | observation dtype | bytes per step | raw frame bytes |", "|---|---|---|---|"]
+    for source in SOURCES:
+        for dtype, size in zip(DTYPES, (raw, 4 * raw)):
+            lines.append(f"| {source} | {dtype} | {result['bytes_per_step'][source][dtype]:.0f} | {size} |")
+    lines += ["", "float32 over uint8: " + ", ".join(f"{ratios[s]}x ({s} frames)" for s in SOURCES) + "."]
     (RESULTS / "replay_memory.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

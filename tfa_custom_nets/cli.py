@@ -30,19 +30,20 @@ def _train(args) -> int:
 def _eval(args) -> int:
     from tf_agents.policies import py_tf_eager_policy
 
-    from tfa_custom_nets import envs
+    from tfa_custom_nets.training import from_dict
     from tfa_custom_nets.training.evaluation import evaluate
+    from tfa_custom_nets.training.train_eval import make_env
 
     run_dir = Path(args.run_dir)
     config_path, policy_dir = run_dir / "config.json", run_dir / "policy"
     if not config_path.is_file() or not policy_dir.is_dir():
         raise SystemExit(f"tfa-nets eval: {run_dir} is not a finished run (needs config.json and policy/).")
-    env_config = json.loads(config_path.read_text())["env"]
+    env_config = from_dict(json.loads(config_path.read_text())).env
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         str(policy_dir), load_specs_from_pbtxt=True, batch_time_steps=False)
-    eval_envs = [envs.load(env_config["id"], **env_config["make_kwargs"]) for _ in range(args.episodes)]
+    eval_envs = [make_env(env_config) for _ in range(args.episodes)]
     scores = evaluate(policy, eval_envs, seed=args.seed)
-    print(json.dumps({"run_dir": str(run_dir), "env_id": env_config["id"], "episodes": args.episodes,
+    print(json.dumps({"run_dir": str(run_dir), "env_id": env_config.id, "episodes": args.episodes,
                       "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
                       "eval_min": float(scores.min()), "eval_max": float(scores.max())}, indent=2))
     return 0
