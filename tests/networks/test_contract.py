@@ -16,14 +16,16 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 from tf_agents.utils import common
 
+from tfa_custom_nets.agents import BranchingDqnAgent
 from tfa_custom_nets.models import dense_q_model
-from tfa_custom_nets.networks import KerasCategoricalQNetwork, KerasQNetwork
+from tfa_custom_nets.networks import BranchingQNetwork, KerasCategoricalQNetwork, KerasQNetwork
 
 OBS = tensor_spec.TensorSpec((4,), tf.float32, name="observation")
 ACTIONS = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2, name="action")
 DICT_OBS = {"image": tensor_spec.TensorSpec((6, 6, 1), tf.uint8),
             "vector": tensor_spec.TensorSpec((3,), tf.float32)}
 ATOMS = 11
+BRANCH_ACTIONS = tensor_spec.BoundedTensorSpec((3,), tf.int64, 0, [2, 1, 3], name="action")  # sizes 3, 2, 4
 
 
 def sequential(width=3):
@@ -62,6 +64,13 @@ def shaped_logits():
     return tf.keras.Model(inputs, tf.keras.layers.Reshape((3, ATOMS))(x))
 
 
+def branch_heads(value_head=False):
+    inputs = tf.keras.Input((4,), name="observation")
+    trunk = tf.keras.layers.Dense(16, activation="relu")(inputs)
+    heads = [tf.keras.layers.Dense(n)(trunk) for n in (3, 2, 4)]
+    return tf.keras.Model(inputs, heads + ([tf.keras.layers.Dense(1)(trunk)] if value_head else []))
+
+
 def q_network(spec, model):
     return lambda: KerasQNetwork(spec, ACTIONS, model)
 
@@ -71,6 +80,11 @@ def make_dqn(cls):
         return cls(ts.time_step_spec(spec), ACTIONS, q_network=net, optimizer=tf.keras.optimizers.Adam(0.01),
                    target_update_period=1000)
     return make
+
+
+def make_bdq(net, spec):
+    return BranchingDqnAgent(ts.time_step_spec(spec), BRANCH_ACTIONS, q_network=net,
+                             optimizer=tf.keras.optimizers.Adam(0.01), target_update_period=1000)
 
 
 def make_c51(net, spec):
@@ -89,9 +103,13 @@ NETWORKS = {  # name: (observation spec, network factory, output shape per sampl
                                                                       num_atoms=ATOMS), (3, ATOMS)),
     "categorical/shaped_logits": (OBS, lambda: KerasCategoricalQNetwork(OBS, ACTIONS, shaped_logits(),
                                                                         num_atoms=ATOMS), (3, ATOMS)),
+    "branching/list_of_heads": (OBS, lambda: BranchingQNetwork(OBS, BRANCH_ACTIONS, branch_heads()), (3, 4)),
+    "branching/one_tensor": (OBS, lambda: BranchingQNetwork(OBS, BRANCH_ACTIONS, sequential(9)), (3, 4)),
+    "branching/dueling": (OBS, lambda: BranchingQNetwork(OBS, BRANCH_ACTIONS, branch_heads(value_head=True),
+                                                         dueling=True), (3, 4)),
 }
 AGENTS = {"keras_q": {"DqnAgent": make_dqn(dqn_agent.DqnAgent), "DdqnAgent": make_dqn(dqn_agent.DdqnAgent)},
-          "categorical": {"CategoricalDqnAgent": make_c51}}
+          "categorical": {"CategoricalDqnAgent": make_c51}, "branching": {"BranchingDqnAgent": make_bdq}}
 CASES = [(name, agent) for name in NETWORKS for agent in AGENTS[name.split("/")[0]]]
 
 
@@ -127,7 +145,8 @@ def test_trains_in_agent_target_waits_and_policy_saver_round_trips(name, agent_n
 
     batch, ones = 4, tf.ones([4, 2])
     observations = tf.nest.map_structure(lambda o: tf.stack([o, o], 1), sample(spec, batch))
-    experience = trajectory.Trajectory(tf.ones([batch, 2], tf.int32), observations, tf.ones([batch, 2], tf.int64),
+    actions = tf.ones([batch, 2, *agent.action_spec.shape], tf.int64)
+    experience = trajectory.Trajectory(tf.ones([batch, 2], tf.int32), observations, actions,
                                        (), tf.ones([batch, 2], tf.int32), ones, ones)
     agent.train(experience)
     assert any(not np.allclose(a, v.numpy()) for a, v in zip(online_before, net.trainable_variables))

@@ -1,0 +1,251 @@
+"""BranchingQNetwork: a Keras model with one Q-head per action dimension (BDQ).
+
+    observation (array, or dict of arrays matched to model inputs by name)
+        |
+    your tf.keras.Model: shared trunk -> [q_rotation, q_elbow, q_gripper]
+        |                 (D heads [B, n_d], or one tensor [B, sum n_d])
+    q_values [B, D, max n_d]   (entries past n_d padded with -1e9: never chosen)
+
+For a gymnasium `MultiDiscrete(nvec)` action (an int action spec of shape `(D,)`,
+minimum 0, maximum `nvec - 1`) and `tfa_custom_nets.agents.BranchingDqnAgent`
+(Tavakoli et al. 2018, arXiv:1711.08946). With `dueling=True` the model also returns
+a state value as its last output (`[B, 1]`, or the last column of the one tensor),
+and each branch's Q is `V(s) + A_d(s, a) - mean_a A_d(s, a)`.
+
+Copies follow `KerasQNetwork`'s rule: the model is cloned with fresh weights (or a
+zero-argument builder is called again), so the target network never shares variables.
+
+Usage:
+
+    import tensorflow as tf
+    from tf_agents.specs import tensor_spec
+    from branching_q_network import BranchingQNetwork   # or tfa_custom_nets.networks
+
+    inputs = tf.keras.Input(shape=(6,), name="observation")
+    trunk = tf.keras.layers.Dense(64, activation="relu")(inputs)
+    q_rotation = tf.keras.layers.Dense(3, name="rotation")(trunk)
+    q_gripper = tf.keras.layers.Dense(2, name="gripper")(trunk)
+    model = tf.keras.Model(inputs, [q_rotation, q_gripper])
+
+    observation_spec = tensor_spec.TensorSpec((6,), tf.float32)
+    action_spec = tensor_spec.BoundedTensorSpec((2,), tf.int64, 0, [2, 1])   # MultiDiscrete([3, 2])
+    q_net = BranchingQNetwork(observation_spec, action_spec, model)
+    q_values, _ = q_net(tf.zeros([1, 6]))   # [1, 2, 3]; q_values[0, 1, 2] is padding
+    # then: BranchingDqnAgent(time_step_spec, action_spec, q_network=q_net, optimizer=...)
+
+This file imports only tensorflow, tf_agents and numpy: copy it into your project.
+"""
+
+from typing import Callable, Union
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.networks import network
+from tf_agents.specs import tensor_spec
+
+ModelOrBuilder = Union[tf.keras.Model, Callable[[], tf.keras.Model]]
+
+PADDING_Q = -1e9
+"""Q-value of the padded entries past a branch's size: below any real value, finite."""
+
+
+def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
+    """A model with its own, newly initialised variables."""
+    if isinstance(model, tf.keras.Model):
+        if not (isinstance(model, tf.keras.Sequential) or model._is_graph_network):  # pylint: disable=protected-access
+            raise ValueError(
+                f"{name}: got a subclassed Keras model ({type(model).__name__}); it cannot be "
+                "cloned, so the target network would share its weights. Expected a "
+                "Sequential or functional model, or a zero-argument builder. Fix: pass "
+                f"`model=lambda: {type(model).__name__}(...)` instead of the instance.")
+        return tf.keras.models.clone_model(model)
+    if callable(model):
+        built = model()
+        if not isinstance(built, tf.keras.Model):
+            raise ValueError(
+                f"{name}: the model builder returned {type(built).__name__}; expected a "
+                "tf.keras.Model. Fix: make the builder `return tf.keras.Model(...)`.")
+        return built
+    raise ValueError(
+        f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
+        "zero-argument callable that builds one.")
+
+
+def _branch_sizes(action_spec, name: str) -> tuple[int, ...]:
+    """Checks a `(D,)` int action spec with minimum 0 and returns `[n_1, ..., n_D]`."""
+    flat = tf.nest.flatten(action_spec)
+    if len(flat) != 1:
+        raise ValueError(
+            f"{name}: expected one action spec, saw a nest of {len(flat)}: {action_spec}. "
+            "Fix: use one MultiDiscrete space for all the discrete choices.")
+    spec = flat[0]
+    if not spec.dtype.is_integer:
+        raise ValueError(
+            f"{name}: expected an integer (MultiDiscrete) action spec, saw dtype {spec.dtype.name} "
+            f"({spec}). Fix: discretize the continuous action space with "
+            "tfa_custom_nets.envs.DiscretizeActions(env, bins).")
+    if spec.shape.rank != 1:
+        raise ValueError(
+            f"{name}: expected an action spec of shape (D,) (one entry per branch), saw shape "
+            f"{spec.shape.as_list()}. Fix: for one discrete choice use KerasQNetwork; flatten "
+            "a nested MultiDiscrete to (D,).")
+    branches = spec.shape[0]
+    minimum = np.broadcast_to(spec.minimum, (branches,))
+    maximum = np.broadcast_to(spec.maximum, (branches,))
+    if np.any(minimum != 0):
+        raise ValueError(
+            f"{name}: expected action minimum 0 in every branch, saw {minimum.tolist()}. A "
+            "MultiDiscrete with a non-zero start indexes Q-values wrongly. Fix: load the env with "
+            "tfa_custom_nets.envs.load (it shifts `start` to 0), or subtract the start yourself.")
+    return tuple(int(m) + 1 for m in maximum)
+
+
+def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
+    """Checks a functional/Sequential model's declared inputs against the spec."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return  # subclassed: no declared inputs; the forward pass checks the rest
+    specs = input_tensor_spec
+    if isinstance(specs, dict):
+        wanted = sorted(specs)
+        names = sorted(model.input_names)
+        if wanted != names:
+            raise ValueError(
+                f"{name}: the observation has keys {wanted} but the model's inputs are "
+                f"named {names}. Fix: name each tf.keras.Input after its observation key, "
+                "e.g. tf.keras.Input(shape, name='image').")
+        pairs = [(k, specs[k], model.inputs[model.input_names.index(k)]) for k in wanted]
+    else:
+        flat = tf.nest.flatten(specs)
+        if len(flat) != 1 or len(model.inputs) != 1:
+            raise ValueError(
+                f"{name}: the observation has {len(flat)} array(s) but the model takes "
+                f"{len(model.inputs)} input(s). Fix: use a dict observation whose keys "
+                "name the model's inputs, or a single-input model.")
+        pairs = [("observation", flat[0], model.inputs[0])]
+    for key, spec, model_input in pairs:
+        expected = tf.TensorShape([None]).concatenate(spec.shape)
+        if not expected.is_compatible_with(model_input.shape):
+            raise ValueError(
+                f"{name}: observation '{key}' has shape {spec.shape.as_list()} per sample, but "
+                f"the model input expects {model_input.shape.as_list()[1:]}. Fix: "
+                f"tf.keras.Input(shape={tuple(spec.shape.as_list())}), or reshape the "
+                "observation with a gymnasium wrapper.")
+        input_dtype = tf.as_dtype(model_input.dtype)
+        if (not spec.dtype.is_floating or not input_dtype.is_floating) and spec.dtype != input_dtype:
+            hint = (" For pixels: tf.keras.Input(shape, dtype='uint8') followed by "
+                    "tf.keras.layers.Rescaling(1 / 255)." if spec.dtype == tf.uint8 else "")
+            raise ValueError(
+                f"{name}: observation '{key}' is {spec.dtype.name} but the model input is "
+                f"{input_dtype.name}. Non-float observations are not cast silently. Fix: "
+                f"declare tf.keras.Input(..., dtype='{spec.dtype.name}') and convert inside "
+                f"the model.{hint}")
+
+
+class BranchingQNetwork(network.Network):
+    """Wraps a Keras model with one Q-head per action dimension; outputs `[B, D, max n_d]`."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, dueling: bool = False,
+                 name: str = "BranchingQNetwork"):
+        """Builds the network and checks the model against the specs.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
+            are the model's input names.
+          action_spec: int `BoundedTensorSpec` of shape `(D,)`, minimum 0, maximum
+            `n_d - 1` per branch (branch sizes may differ).
+          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
+            weights, here and on every `copy()`), or a zero-argument callable that
+            returns a new model (needed for subclassed models). It returns a list of
+            D tensors `[B, n_d]`, or one tensor `[B, sum n_d]` (branch-major).
+          dueling: the model also returns a state value `[B, 1]` after the branch
+            heads (or as the one tensor's last column); the heads are advantages.
+          name: the network's name.
+
+        Raises:
+          ValueError: if the action spec, the model's inputs or its outputs do not
+            fit; the message says what was expected and how to fix it.
+        """
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        self._branch_sizes = _branch_sizes(action_spec, name)
+        self._dueling = bool(dueling)
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
+        self._check_output(input_tensor_spec, name)
+
+    @property
+    def branch_sizes(self) -> list[int]:
+        """Actions per branch, `[n_1, ..., n_D]`."""
+        return list(self._branch_sizes)
+
+    def _declared_input_dtypes(self, input_tensor_spec):
+        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
+        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
+            return None
+        if isinstance(input_tensor_spec, dict):
+            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
+                    for k in input_tensor_spec}
+        return self._model.inputs[0].dtype
+
+    def _check_output(self, input_tensor_spec, name: str) -> None:
+        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._model(self._model_inputs(dummy), training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"{name}: the model could not be called on an observation matching "
+                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
+                "dtype match the observation spec.") from error
+        sizes, value = list(self._branch_sizes), [1] if self._dueling else []
+        heads = f"{len(sizes)} heads [B, n_d] with n_d = {sizes}" + (" and a value head [B, 1]" if value else "")
+        if isinstance(outputs, dict):
+            raise ValueError(f"{name}: the model returns a dict; expected a list of {heads}.")
+        if isinstance(outputs, (list, tuple)):
+            widths = [o.shape.as_list()[1:] for o in outputs]
+            if widths != [[n] for n in sizes + value]:
+                raise ValueError(
+                    f"{name}: the model has {len(widths)} heads of shapes {[[None, *w] for w in widths]}; the "
+                    f"action spec has {len(sizes)} branches of sizes {sizes}, so expected {heads}, in branch "
+                    "order. Fix: one Dense(n_d) head per action dimension, or an action spec (MultiDiscrete nvec) that "
+                    "matches the heads.")
+            outputs = outputs[0]
+        else:
+            width = sum(sizes) + len(value)
+            if outputs.shape.as_list() != [1, width]:
+                raise ValueError(
+                    f"{name}: model output has shape [B, {', '.join(map(str, outputs.shape.as_list()[1:]))}]; "
+                    f"expected {heads}, or one tensor [B, {width}] (the heads concatenated in branch order"
+                    f"{', value last' if value else ''}). Fix: end the model with one Dense(n_d) head per branch.")
+        if not outputs.dtype.is_floating:
+            raise ValueError(f"{name}: model output dtype is {outputs.dtype.name}; expected float Q-values.")
+
+    def _model_inputs(self, observation):
+        dtypes = self._input_dtypes
+        if dtypes is None:
+            return observation
+        if isinstance(observation, dict):
+            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
+        return self._cast(observation, dtypes)
+
+    @staticmethod
+    def _cast(value, dtype):
+        return tf.cast(value, dtype) if value.dtype != dtype else value
+
+    def branch_q_values(self, observation, training=False) -> list[tf.Tensor]:
+        """The D per-branch Q-value tensors `[B, n_d]`, unpadded."""
+        outputs = self._model(self._model_inputs(observation), training=training)
+        if isinstance(outputs, (list, tuple)):
+            heads = list(outputs)
+        else:
+            heads = tf.split(outputs, list(self._branch_sizes) + ([1] if self._dueling else []), axis=-1)
+        if not self._dueling:
+            return heads
+        value = heads.pop()
+        return [value + a - tf.reduce_mean(a, axis=-1, keepdims=True) for a in heads]
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward: no dependence on episode boundaries
+        widest = max(self._branch_sizes)
+        padded = [tf.pad(q, [[0, 0], [0, widest - n]], constant_values=PADDING_Q)
+                  for q, n in zip(self.branch_q_values(observation, training), self._branch_sizes)]
+        return tf.stack(padded, axis=1), network_state
