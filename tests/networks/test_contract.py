@@ -18,7 +18,7 @@ from tf_agents.utils import common
 
 from tfa_custom_nets.agents import BranchingDqnAgent
 from tfa_custom_nets.models import dense_q_model
-from tfa_custom_nets.networks import BranchingQNetwork, KerasCategoricalQNetwork, KerasQNetwork
+from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasCategoricalQNetwork, KerasQNetwork
 
 OBS = tensor_spec.TensorSpec((4,), tf.float32, name="observation")
 ACTIONS = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2, name="action")
@@ -26,6 +26,7 @@ DICT_OBS = {"image": tensor_spec.TensorSpec((6, 6, 1), tf.uint8),
             "vector": tensor_spec.TensorSpec((3,), tf.float32)}
 ATOMS = 11
 BRANCH_ACTIONS = tensor_spec.BoundedTensorSpec((3,), tf.int64, 0, [2, 1, 3], name="action")  # sizes 3, 2, 4
+JOINT_ACTIONS = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 3 * 2 * 4 - 1, name="action")
 
 
 def sequential(width=3):
@@ -75,9 +76,9 @@ def q_network(spec, model):
     return lambda: KerasQNetwork(spec, ACTIONS, model)
 
 
-def make_dqn(cls):
+def make_dqn(cls, actions=ACTIONS):
     def make(net, spec):
-        return cls(ts.time_step_spec(spec), ACTIONS, q_network=net, optimizer=tf.keras.optimizers.Adam(0.01),
+        return cls(ts.time_step_spec(spec), actions, q_network=net, optimizer=tf.keras.optimizers.Adam(0.01),
                    target_update_period=1000)
     return make
 
@@ -107,9 +108,13 @@ NETWORKS = {  # name: (observation spec, network factory, output shape per sampl
     "branching/one_tensor": (OBS, lambda: BranchingQNetwork(OBS, BRANCH_ACTIONS, sequential(9)), (3, 4)),
     "branching/dueling": (OBS, lambda: BranchingQNetwork(OBS, BRANCH_ACTIONS, branch_heads(value_head=True),
                                                          dueling=True), (3, 4)),
+    "joint/list_of_heads": (OBS, lambda: JointQNetwork(OBS, JOINT_ACTIONS, branch_heads(), [3, 2, 4]), (24,)),
+    "joint/one_tensor": (OBS, lambda: JointQNetwork(OBS, JOINT_ACTIONS, sequential(9), [3, 2, 4]), (24,)),
 }
 AGENTS = {"keras_q": {"DqnAgent": make_dqn(dqn_agent.DqnAgent), "DdqnAgent": make_dqn(dqn_agent.DdqnAgent)},
-          "categorical": {"CategoricalDqnAgent": make_c51}, "branching": {"BranchingDqnAgent": make_bdq}}
+          "categorical": {"CategoricalDqnAgent": make_c51}, "branching": {"BranchingDqnAgent": make_bdq},
+          "joint": {"DqnAgent": make_dqn(dqn_agent.DqnAgent, JOINT_ACTIONS),
+                    "DdqnAgent": make_dqn(dqn_agent.DdqnAgent, JOINT_ACTIONS)}}
 CASES = [(name, agent) for name in NETWORKS for agent in AGENTS[name.split("/")[0]]]
 
 

@@ -23,6 +23,8 @@ for name in sys.argv[1:]:
     spec = actions
     if "branching" in name:
         width, spec = 2 + 3, tensor_spec.BoundedTensorSpec((2,), tf.int64, 0, [1, 2])
+    if "joint" in name:
+        width, spec, extra = 2 + 3, tensor_spec.BoundedTensorSpec((), tf.int64, 0, 5), {"branch_sizes": [2, 3]}
     model = lambda: tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(width)])
     out, _ = cls(obs, spec, model, **extra)(tf.zeros([1, 4]))
     print(name, out.shape)

@@ -1,7 +1,8 @@
 """TF-Agents networks that wrap Keras models. Each file stands alone: copy one."""
 
 from tfa_custom_nets.networks.branching_q_network import BranchingQNetwork
+from tfa_custom_nets.networks.joint_q_network import JointQNetwork
 from tfa_custom_nets.networks.keras_categorical_q_network import KerasCategoricalQNetwork
 from tfa_custom_nets.networks.keras_q_network import KerasQNetwork
 
-__all__ = ["BranchingQNetwork", "KerasCategoricalQNetwork", "KerasQNetwork"]
+__all__ = ["BranchingQNetwork", "JointQNetwork", "KerasCategoricalQNetwork", "KerasQNetwork"]
