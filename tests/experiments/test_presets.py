@@ -7,10 +7,9 @@ import pytest
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
-from tfa_custom_nets.networks import KerasQNetwork
 from tfa_custom_nets.training import list_presets, load_preset, override, train_eval
 from tfa_custom_nets.training.presets import resolve_ref
-from tfa_custom_nets.training.train_eval import make_env
+from tfa_custom_nets.training.train_eval import branch_spec, make_env, make_q_network
 
 TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8", "replay.capacity=1000",
         "eval_interval=120", "eval_episodes=2", "checkpoint_interval=120", "progress=False",
@@ -18,7 +17,7 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 
 
 def test_the_documented_presets_exist():
-    assert {"cartpole", "minatar_breakout", "pong"} <= set(list_presets())
+    assert {"cartpole", "minatar_breakout", "pong", "robot_arm_bdq", "robot_arm_joint"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -26,11 +25,12 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     config = override(load_preset(name), [*TINY, f"run_dir={str(tmp_path / name)!r}"])
     env = make_env(config.env)
     obs_spec, action_spec = tensor_spec.from_spec(env.observation_spec()), tensor_spec.from_spec(env.action_spec())
+    model_spec = branch_spec(env, action_spec)
     env.close()
-    model = resolve_ref(config.network.model)(obs_spec, action_spec, **config.network.kwargs)
+    model = resolve_ref(config.network.model)(obs_spec, model_spec, **config.network.kwargs)
     # The model keeps the env's dtype at its input: pixels stay uint8 and boards bool in the replay.
-    assert model.input.dtype == obs_spec.dtype
-    KerasQNetwork(obs_spec, action_spec, model)  # the adapter accepts it as written
+    assert model.inputs[0].dtype == obs_spec.dtype
+    make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)
     assert (summary["env_steps"], summary["updates"]) == (120, 60 // config.update_every)

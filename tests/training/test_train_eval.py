@@ -33,3 +33,23 @@ def test_nan_observation_mid_training_stops_the_run_and_cleans_up(tmp_path):
         train_eval(config)
     assert not [t for t in threading.enumerate() if t.name.startswith("learner")]
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("env_id, kind, joint, message", [
+    ("tfa_custom_nets/RobotArm-v0", "dqn", False, r"MultiDiscrete action of shape \[3\].*kind='bdq'.*joint_actions"),
+    ("CartPole-v1", "bdq", False, r"'bdq' needs a MultiDiscrete \(D,\) action.*use 'dqn' or 'ddqn'"),
+    ("tfa_custom_nets/RobotArm-v0", "bdq", True, r"joint_actions=True made it one index"),
+    ("Pendulum-v1", "ddqn", False, r"continuous \(Box\) action.*DiscretizeActions"),
+])
+def test_agent_kind_and_action_space_mismatches_stop_before_training(env_id, kind, joint, message, tmp_path):
+    from tf_agents.specs import tensor_spec
+
+    from tfa_custom_nets.training import EnvConfig
+    from tfa_custom_nets.training.train_eval import branch_spec, make_env, make_q_network
+
+    config = override(TrainConfig(env=EnvConfig(id=env_id, joint_actions=joint)), [f"agent.kind={kind!r}"])
+    env = make_env(config.env)
+    action_spec = tensor_spec.from_spec(env.action_spec())
+    obs_spec = tensor_spec.from_spec(env.observation_spec())
+    with pytest.raises(ValueError, match=message):
+        make_q_network(config, obs_spec, action_spec, branch_spec(env, action_spec))

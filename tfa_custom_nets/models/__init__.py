@@ -5,9 +5,9 @@ A builder named in `NetworkConfig.model` is called as
 """
 
 from tfa_custom_nets.models.conv import minatar_q_model, nature_q_model
-from tfa_custom_nets.models.dense import dense_q_model
-from tfa_custom_nets.models.heads import dueling_head, q_head
+from tfa_custom_nets.models.dense import branching_q_model, dense_q_model
+from tfa_custom_nets.models.heads import branch_heads, dueling_head, q_head
 from tfa_custom_nets.models.trunks import dense_trunk, minatar_trunk, nature_dqn_trunk
 
-__all__ = ["dense_q_model", "dense_trunk", "dueling_head", "minatar_q_model", "minatar_trunk", "nature_dqn_trunk",
-           "nature_q_model", "q_head"]
+__all__ = ["branch_heads", "branching_q_model", "dense_q_model", "dense_trunk", "dueling_head", "minatar_q_model",
+           "minatar_trunk", "nature_dqn_trunk", "nature_q_model", "q_head"]

@@ -31,6 +31,9 @@ class EnvConfig:
     make: str | None = None
     """`module:function` or `path/to/file.py:function` that builds the env as
     `function(id, **make_kwargs)` (registration, wrappers); None uses `gymnasium.make`."""
+    joint_actions: bool = False
+    """Wrap a MultiDiscrete env in `JointActionWrapper` (one index per combination) so the stock
+    `dqn`/`ddqn` agent learns it through `JointQNetwork`; the model still gets the `(D,)` spec."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class AgentConfig:
     """The TF-Agents DQN agent and its optimisation."""
 
     kind: str = "dqn"
-    """`dqn` (DqnAgent) or `ddqn` (DdqnAgent, double-Q targets)."""
+    """`dqn` (DqnAgent), `ddqn` (DdqnAgent, double-Q targets), or `bdq` (BranchingDqnAgent,
+    double-Q, for MultiDiscrete actions)."""
     learning_rate: float = 1e-3
     """Adam learning rate."""
     gamma: float = 0.99
@@ -70,9 +74,14 @@ class AgentConfig:
     """Exploration rate after the decay."""
     epsilon_decay_steps: int = 10_000
     """Env steps over which epsilon falls linearly from start to end."""
+    target_aggregation: str = "mean"
+    """`bdq` only: how branches' next-state values combine into the TD target (`mean`, `max`,
+    `independent`)."""
 
     def __post_init__(self):
-        _require(self.kind in ("dqn", "ddqn"), f"agent.kind must be 'dqn' or 'ddqn', got {self.kind!r}.")
+        _require(self.kind in ("dqn", "ddqn", "bdq"), f"agent.kind must be 'dqn', 'ddqn' or 'bdq', got {self.kind!r}.")
+        _require(self.target_aggregation in ("mean", "max", "independent"),
+                 f"agent.target_aggregation must be 'mean', 'max' or 'independent', got {self.target_aggregation!r}.")
         _require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")
         _require(self.learning_rate > 0, f"agent.learning_rate must be > 0, got {self.learning_rate}.")
         _require(0.0 <= self.gamma <= 1.0, f"agent.gamma must be in [0, 1], got {self.gamma}.")

@@ -19,6 +19,7 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
+import gymnasium as gym
 import numpy as np
 import reverb
 import tensorflow as tf
@@ -30,7 +31,8 @@ from tf_agents.utils import common
 from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in notebooks
 
 from tfa_custom_nets import envs, replay
-from tfa_custom_nets.networks import KerasQNetwork
+from tfa_custom_nets.agents import BranchingDqnAgent
+from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasQNetwork
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.config import EnvConfig, TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
@@ -42,11 +44,22 @@ EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the trainin
 
 
 def make_env(env_config: EnvConfig, seed: int | None = None) -> envs.GymnasiumEnvironment:
-    """The config's env: `gymnasium.make(id, **make_kwargs)`, or its `make` factory's env."""
+    """The config's env: `gymnasium.make(id, **make_kwargs)` or its `make` factory's, joint-wrapped if asked."""
     if env_config.make is None:
-        return envs.load(env_config.id, seed=seed, **env_config.make_kwargs)
-    gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+        gym_env = gym.make(env_config.id, **env_config.make_kwargs)
+    else:
+        gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+    if env_config.joint_actions:
+        gym_env = envs.JointActionWrapper(gym_env)
     return envs.load(gym_env, seed=seed)
+
+
+def branch_spec(env: envs.GymnasiumEnvironment, action_spec):
+    """The `(D,)` action spec behind a joint-wrapped env (what the branch model is built for), else `action_spec`."""
+    wrapper = env.gym_env
+    if not isinstance(wrapper, envs.JointActionWrapper):
+        return action_spec
+    return tensor_spec.BoundedTensorSpec((len(wrapper.nvec),), tf.int64, 0, wrapper.nvec - 1, name="action")
 
 
 def seed_everything(seed: int) -> None:
@@ -55,13 +68,44 @@ def seed_everything(seed: int) -> None:
     tf.random.set_seed(seed)
 
 
-def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable):
-    """The DqnAgent/DdqnAgent with a KerasQNetwork and a linear epsilon schedule."""
+def make_q_network(config: TrainConfig, observation_spec, action_spec, model_action_spec):
+    """The network that fits the agent kind and the action spec, around the config's Keras model."""
     model_fn = resolve_ref(config.network.model, "network.model")
-    observation_spec = time_step_spec.observation
-    q_network = KerasQNetwork(
-        observation_spec, action_spec,
-        lambda: model_fn(observation_spec, action_spec, **config.network.kwargs))
+
+    def build():
+        return model_fn(observation_spec, model_action_spec, **config.network.kwargs)
+
+    if action_spec.dtype.is_floating:
+        raise ValueError(
+            f"env {config.env.id!r} has a continuous (Box) action {action_spec}; DQN needs discrete actions. Fix: "
+            "wrap it in tfa_custom_nets.envs.DiscretizeActions(env, bins) in an env.make factory and use "
+            "agent.kind='bdq'.")
+    if config.agent.kind == "bdq":
+        if action_spec.shape.rank != 1:
+            raise ValueError(
+                f"agent.kind='bdq' needs a MultiDiscrete (D,) action, but {config.env.id!r} has shape "
+                f"{action_spec.shape.as_list()}" + (" (env.joint_actions=True made it one index: turn that off)."
+                                                    if config.env.joint_actions else ". Fix: use 'dqn' or 'ddqn'."))
+        return BranchingQNetwork(observation_spec, action_spec, build)
+    if model_action_spec is not action_spec:
+        sizes = (np.asarray(model_action_spec.maximum) + 1).tolist()
+        return JointQNetwork(observation_spec, action_spec, build, branch_sizes=sizes)
+    if action_spec.shape.rank != 0:
+        raise ValueError(
+            f"agent.kind={config.agent.kind!r} (TF-Agents' DqnAgent) takes one discrete action, but "
+            f"{config.env.id!r} has a MultiDiscrete action of shape {action_spec.shape.as_list()}. Fix: "
+            "agent.kind='bdq' (one Q-head per dimension), or env.joint_actions=True (one index per combination).")
+    return KerasQNetwork(observation_spec, action_spec, build)
+
+
+def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable, model_action_spec=None):
+    """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and a linear epsilon schedule.
+
+    `model_action_spec` is the `(D,)` spec the Keras model is built for when the agent sees
+    joint actions (`branch_spec`); by default the agent's own action spec.
+    """
+    q_network = make_q_network(config, time_step_spec.observation, action_spec,
+                               action_spec if model_action_spec is None else model_action_spec)
     agent_config = config.agent
     warmup, decay = config.replay.learning_starts, agent_config.epsilon_decay_steps
 
@@ -69,7 +113,11 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
         progress = tf.clip_by_value(tf.cast(env_steps - warmup, tf.float32) / decay, 0.0, 1.0)
         return agent_config.epsilon_start + (agent_config.epsilon_end - agent_config.epsilon_start) * progress
 
-    agent_cls = {"dqn": dqn_agent.DqnAgent, "ddqn": dqn_agent.DdqnAgent}[agent_config.kind]
+    kind_kwargs = {}
+    if agent_config.kind == "bdq":
+        agent_cls, kind_kwargs = BranchingDqnAgent, {"target_aggregation": agent_config.target_aggregation}
+    else:
+        agent_cls = {"dqn": dqn_agent.DqnAgent, "ddqn": dqn_agent.DdqnAgent}[agent_config.kind]
     agent = agent_cls(
         time_step_spec, action_spec, q_network=q_network,
         optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
@@ -82,6 +130,7 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
         target_update_period=agent_config.target_update_period,
         target_update_tau=agent_config.target_update_tau,
         train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"),
+        **kind_kwargs,
     )
     agent.initialize()
     return agent, epsilon
@@ -96,13 +145,13 @@ def train_eval(config: TrainConfig) -> dict:
     env = make_env(config.env, seed=config.seed)
     eval_envs = [make_env(config.env) for _ in range(config.eval_episodes)]
     threshold = config.env.threshold
-    if threshold is None and env.gym_env.spec is not None:
-        threshold = env.gym_env.spec.reward_threshold
+    if threshold is None and env.gym_env.unwrapped.spec is not None:
+        threshold = env.gym_env.unwrapped.spec.reward_threshold
     time_step_spec = tensor_spec.from_spec(env.time_step_spec())
     action_spec = tensor_spec.from_spec(env.action_spec())
 
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
-    agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var)
+    agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var, branch_spec(env, action_spec))
 
     n_step = config.agent.n_step_update
     table = replay.make_uniform_table(agent.collect_data_spec, config.replay.capacity,
