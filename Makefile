@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup train test lint bench clean
 
-$(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
+$(STAMP): requirements/base.txt requirements/envs.txt requirements/dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	$(PY) -m pip install -q --no-deps -e .
@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/replay_memory.py
+	$(PY) benchmarks/branching_update.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

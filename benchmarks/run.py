@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -23,18 +21,11 @@ from pathlib import Path
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
 # isort: split
-import tensorflow as tf
 
 from tfa_custom_nets.training import load_preset, override, train_eval
+from tfa_custom_nets.training.run_files import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "platform": platform.platform()}
 
 
 def throughput(steps: int, repeats: int) -> list[dict]:

@@ -14,13 +14,13 @@ import argparse
 import csv
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (quiet imports first)
 from tfa_custom_nets.training import load_preset, override, train_eval
+from tfa_custom_nets.training.run_files import machine
 
 
 def random_policy_returns(config, episodes: int):
@@ -64,8 +64,7 @@ def main() -> None:
 
     threshold = summaries[0]["threshold"]
     solved = [s for s in summaries if s["solved_at_step"] is not None]
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "") if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpu = machine()["cpu"]
     lines = [f"# {args.preset}: {len(args.seeds)} seeds ({time.strftime('%Y-%m-%d')})", "",
              f"Machine: {cpu}, {os.cpu_count()} cores. Overrides: {args.set or 'none'}.", "",
              "| seed | "

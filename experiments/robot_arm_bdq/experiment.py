@@ -17,7 +17,7 @@ from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, Repl
 
 CONFIG = TrainConfig(
     name="robot_arm_bdq",
-    env=EnvConfig(id="tfa_custom_nets/RobotArm-v0", make_kwargs={"joints": 2, "bins": 5}),  # threshold 10 (spec)
+    env=EnvConfig(id="tfa_custom_nets/RobotArm-v0", make_kwargs={"joints": 2, "bins": 5}),  # threshold 22 (spec)
     network=NetworkConfig(model="tfa_custom_nets.models:branching_q_model",
                           kwargs={"hidden_units": [256, 256], "head_units": 64,  # paper: 512-256, 128
                                   "dueling": True}),

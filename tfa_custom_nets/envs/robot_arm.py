@@ -5,20 +5,22 @@
     env = gym.make("tfa_custom_nets/RobotArm-v0", joints=3, bins=5)
     env.action_space    # MultiDiscrete([5 5 5 2]): one choice per joint, then the gripper
 
-The arm has `joints` links (total length 1) rotating about the origin. Each step every
+The arm has `joints` links (total length 1) rotating about the origin; the object and
+the target start 0.3 to 0.9 from it (on the unit circle for a one-link arm). Each step every
 joint turns by one of `bins` evenly spaced angles in [-max_turn, max_turn] and the
-gripper is set open (0) or closed (1). Closing within `grasp_radius` of the object
-grasps it; the object then moves with the gripper. Opening within `place_radius` of
-the target places it: +10 and the episode terminates. Opening elsewhere drops the
-object where it is. The first grasp pays +1. Reaching needs every joint to move
+gripper is set open (0) or closed (1). A closed gripper within `grasp_radius` of the
+object grasps it; the object then moves with the gripper. Opening within `place_radius` of
+the target places it: +20 and the episode terminates. Opening elsewhere drops the
+object where it is. The first grasp pays +2. Reaching needs every joint to move
 together, and the gripper must close and open at the right moments, so no action
 dimension can be learned alone.
 
-Rewards between those events are potential-based shaping, `phi(s') - phi(s)` with
-`phi = -(distance gripper->object unless held) - distance object->target`, so an
-episode's shaping sums to `phi(end) - phi(start)`. A placed episode returns about
-11 + (the start distances); one that never places returns less than 5. The id's
-`reward_threshold` (10) is met by a greedy policy that places in most episodes.
+Rewards between those events are potential-based shaping, `5 * (phi(s') - phi(s))`
+with `phi = -(distance gripper->object unless held) - distance object->target`, so an
+episode's shaping sums to `5 * (phi(end) - phi(start))`. Both distances at the start
+are under 1.9, so an episode that never places returns at most 2 + 5 * 3.7 = 20.5,
+and one that places at least 22 + 5 * (0.4 - 0.1) = 23.5. The id's `reward_threshold`
+(22) is met by a greedy policy that places in most episodes.
 Episodes are cut at 200 steps (truncation, not termination).
 
 Observation (float32): cos and sin of each joint angle, the gripper position, the
@@ -31,8 +33,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-PLACE_BONUS = 10.0
-GRASP_BONUS = 1.0
+PLACE_BONUS = 20.0
+GRASP_BONUS = 2.0
+SHAPING = 5.0  # reward per unit of distance closed
 
 
 class RobotArmEnv(gym.Env):
@@ -52,6 +55,8 @@ class RobotArmEnv(gym.Env):
         self.turns = np.linspace(-max_turn, max_turn, bins)
         self.links = np.full(joints, 1.0 / joints)
         self.grasp_radius, self.place_radius = grasp_radius, place_radius
+        # A one-link arm reaches only its circle of radius 1: put the object and target on it.
+        self.spawn_radii = (1.0, 1.0) if joints == 1 else (0.3, 0.9)
         self.action_space = gym.spaces.MultiDiscrete([bins] * joints + [2])
         # Every entry lies in [-2, 2]: unit-circle angles, points within reach 1, their differences, flags.
         self.observation_space = gym.spaces.Box(-2.0, 2.0, (2 * joints + 12,), np.float32)
@@ -68,7 +73,7 @@ class RobotArmEnv(gym.Env):
 
     def _potential(self, gripper: np.ndarray) -> float:
         reach = 0.0 if self.held else float(np.linalg.norm(gripper - self.object))
-        return -reach - float(np.linalg.norm(self.object - self.target))
+        return SHAPING * (-reach - float(np.linalg.norm(self.object - self.target)))
 
     def _observation(self, gripper: np.ndarray) -> np.ndarray:
         return np.concatenate([
@@ -77,7 +82,7 @@ class RobotArmEnv(gym.Env):
         ]).astype(np.float32)
 
     def _random_point(self) -> np.ndarray:
-        radius, angle = self.np_random.uniform(0.3, 0.9), self.np_random.uniform(-np.pi, np.pi)
+        radius, angle = self.np_random.uniform(*self.spawn_radii), self.np_random.uniform(-np.pi, np.pi)
         return radius * np.array([np.cos(angle), np.sin(angle)])
 
     def reset(self, *, seed=None, options=None):
@@ -102,7 +107,7 @@ class RobotArmEnv(gym.Env):
             self.object = gripper.copy()
         reward, terminated = 0.0, False
         close = bool(action[-1])
-        if close and not self.closed and np.linalg.norm(gripper - self.object) < self.grasp_radius:
+        if close and not self.held and np.linalg.norm(gripper - self.object) < self.grasp_radius:
             self.held = True
             if not self.grasped_once:
                 self.grasped_once = True

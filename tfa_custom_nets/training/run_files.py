@@ -86,3 +86,16 @@ def plot_learning_curve(rows: list[dict], threshold: float | None, title: str, p
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def machine() -> dict:
+    """The machine a result came from: CPU model, cores, Python and TensorFlow versions."""
+    import platform
+
+    import tensorflow as tf
+
+    cpuinfo = Path("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")), "") if cpuinfo.exists() else ""
+    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "tensorflow": tf.__version__, "platform": platform.platform()}

@@ -1,0 +1,95 @@
+"""Update time of BranchingDqnAgent as the action branches grow, on one trunk.
+
+One compiled `agent.train` step on a fixed random batch (batch 64, observation of 17
+floats, the BDQ paper's 512-256 trunk with 128-unit dueling heads), timed for 1 branch
+and 6 branches of 33 bins side by side in one process, interleaved over repeats. The
+joint-action alternative would need 33^6 = 1.3e9 outputs for the second case.
+
+    python benchmarks/branching_update.py [--steps 300] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
+
+# isort: split
+import numpy as np
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from tfa_custom_nets.agents import BranchingDqnAgent
+from tfa_custom_nets.models import branching_q_model
+from tfa_custom_nets.networks import BranchingQNetwork
+from tfa_custom_nets.training.run_files import machine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OBS = tensor_spec.TensorSpec((17,), tf.float32, name="observation")
+BATCH, BINS = 64, 33
+
+
+def compiled_step(branches: int):
+    actions = tensor_spec.BoundedTensorSpec((branches,), tf.int64, 0, BINS - 1, name="action")
+    net = BranchingQNetwork(OBS, actions, lambda: branching_q_model(OBS, actions))
+    agent = BranchingDqnAgent(ts.time_step_spec(OBS), actions, net, tf.keras.optimizers.Adam(1e-4))
+    agent.initialize()
+    rng = np.random.default_rng(0)
+    experience = trajectory.Trajectory(
+        step_type=tf.ones([BATCH, 2], tf.int32), observation=tf.constant(rng.normal(size=(BATCH, 2, 17)), tf.float32),
+        action=tf.constant(rng.integers(0, BINS, (BATCH, 2, branches))), policy_info=(),
+        next_step_type=tf.ones([BATCH, 2], tf.int32), reward=tf.constant(rng.normal(size=(BATCH, 2)), tf.float32),
+        discount=tf.ones([BATCH, 2]))
+    train = tf.function(lambda: agent.train(experience).loss)
+    train()  # trace
+    return train
+
+
+def seconds_per_update(train, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = train()
+    float(loss)
+    return (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    steps = {branches: compiled_step(branches) for branches in (1, 6)}
+    times = {branches: [] for branches in steps}
+    for _ in range(args.repeats):
+        for branches, train in steps.items():
+            times[branches].append(seconds_per_update(train, args.steps))
+    median = {b: statistics.median(t) for b, t in times.items()}
+    ratio = median[6] / median[1]
+    result = {"machine": machine(), "batch": BATCH, "bins": BINS, "updates_per_repeat": args.steps,
+              "seconds_per_update": {str(b): t for b, t in times.items()},
+              "median_ms": {str(b): 1000 * m for b, m in median.items()}, "six_over_one": ratio}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "branching_update.json").write_text(json.dumps(result, indent=2) + "\n")
+    m = result["machine"]
+    lines = ["# BranchingDqnAgent update time: 6 branches x 33 bins vs 1 branch", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}.", "",
+             f"One compiled train step, batch {BATCH}, 17-float observations, 512-256 trunk, 128-unit dueling heads; "
+             f"{args.repeats} interleaved repeats of {args.steps} updates.", "",
+             "| branches x bins | outputs | median ms per update | repeats (ms) |", "|---|---|---|---|"]
+    for b in (1, 6):
+        lines.append(f"| {b} x {BINS} | {b * BINS} | {1000 * median[b]:.2f} | "
+                     f"{', '.join(f'{1000 * t:.2f}' for t in times[b])} |")
+    lines += ["", f"6 branches take {ratio:.2f}x the time of 1 (target: at most 1.5x). A joint-action network would "
+              f"need {BINS ** 6:,} outputs."]
+    (RESULTS / "branching_update.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
