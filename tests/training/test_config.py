@@ -32,7 +32,7 @@ def test_override_refuses_bad_assignments(assignment, message):
     ("agent.target_update_tau=1.5", r"target_update_tau must be in \(0, 1\]"),
     ("replay.capacity=-5", r"capacity must be >= 1, got -5"),
     ("replay.batch_size=2000", r"learning_starts \(1000\) must be >= replay.batch_size \(2000\)"),
-    ("agent.kind='sac'", r"agent.kind must be 'dqn' or 'ddqn'"),
+    ("agent.kind='sac'", r"agent.kind must be 'dqn', 'ddqn' or 'bdq'"),
     ("update_every=0", r"update_every must be an int >= 1"),
     ("agent.learning_rate=-1.0", r"learning_rate must be > 0"),
 ])
