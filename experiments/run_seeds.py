@@ -25,13 +25,11 @@ from tfa_custom_nets.training.run_files import machine
 
 def random_policy_returns(config, episodes: int):
     """Returns of a uniform-random policy on the preset's env, from the seeds evaluation uses."""
-    from tf_agents.policies import random_py_policy
-
-    from tfa_custom_nets.training.evaluation import evaluate
+    from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
     from tfa_custom_nets.training.train_eval import EVAL_SEED_OFFSET, make_env
 
     eval_envs = [make_env(config.env) for _ in range(episodes)]
-    policy = random_py_policy.RandomPyPolicy(eval_envs[0].time_step_spec(), eval_envs[0].action_spec())
+    policy = UniformRandomPyPolicy(eval_envs[0].time_step_spec(), eval_envs[0].action_spec())
     scores = evaluate(policy, eval_envs, EVAL_SEED_OFFSET)
     for env in eval_envs:
         env.close()

@@ -108,3 +108,18 @@ def test_episode_returns_sum_rewards_per_episode_and_skip_boundaries():
                  (StepType.FIRST, StepType.MID, 7)]:  # episode still running
         returns(traj(*args))
     assert list(returns.recent) == [3.0, 5.0] and returns.episodes == 2 and returns.mean() == 4.0
+
+
+def test_uniform_random_policy_samples_each_branch_in_its_own_range():
+    from tf_agents.specs import array_spec
+    from tf_agents.trajectories import time_step as ts
+
+    from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy
+
+    spec = array_spec.BoundedArraySpec((3,), np.int64, np.zeros(3, np.int64), np.array([2, 1, 4]))
+    policy = UniformRandomPyPolicy(ts.time_step_spec(array_spec.ArraySpec((2,), np.float32)), spec)
+    actions = policy.action(ts.restart(np.zeros((3000, 2), np.float32), batch_size=3000)).action
+    assert actions.shape == (3000, 3)
+    for d, n in enumerate([3, 2, 5]):
+        counts = np.bincount(actions[:, d], minlength=n)
+        assert len(counts) == n and counts.min() > 3000 / n * 0.8

@@ -10,7 +10,26 @@ from __future__ import annotations
 import numpy as np
 from tf_agents.environments import py_environment
 from tf_agents.policies import py_policy
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import policy_step
 from tf_agents.utils import nest_utils
+
+
+class UniformRandomPyPolicy(py_policy.PyPolicy):
+    """Uniform random actions for a batch of time steps: the baseline `evaluate` compares against.
+
+    TF-Agents' `RandomPyPolicy` cannot sample a batch of `(D,)` actions whose bounds
+    differ per dimension (a MultiDiscrete); this samples one action per row.
+    """
+
+    def __init__(self, time_step_spec, action_spec, seed: int = 0):
+        super().__init__(time_step_spec, action_spec)
+        self._rng = np.random.RandomState(seed)
+
+    def _action(self, time_step, policy_state):
+        rows = len(time_step.step_type)
+        actions = [array_spec.sample_spec_nest(self.action_spec, self._rng) for _ in range(rows)]
+        return policy_step.PolicyStep(nest_utils.stack_nested_arrays(actions), policy_state, ())
 
 
 def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment],
