@@ -1,9 +1,11 @@
 """Update time of BranchingDqnAgent as the action branches grow, on one trunk.
 
 One compiled `agent.train` step on a fixed random batch (batch 64, observation of 17
-floats, the BDQ paper's 512-256 trunk with 128-unit dueling heads), timed for 1 branch
-and 6 branches of 33 bins side by side in one process, interleaved over repeats. The
-joint-action alternative would need 33^6 = 1.3e9 outputs for the second case.
+floats, the BDQ paper's 512-256 trunk with dueling heads), timed for 1 branch and 6
+branches of 33 bins side by side in one process, interleaved over repeats, for heads
+with a 128-unit hidden layer (the paper's), a 64-unit one, and linear heads: each
+head's hidden layer is as large as a trunk layer's share, so it sets how the cost
+grows with branches. The joint-action alternative would need 33^6 = 1.3e9 outputs.
 
     python benchmarks/branching_update.py [--steps 300] [--repeats 5]
 """
@@ -35,9 +37,12 @@ OBS = tensor_spec.TensorSpec((17,), tf.float32, name="observation")
 BATCH, BINS = 64, 33
 
 
-def compiled_step(branches: int):
+HEAD_UNITS = (128, 64, 0)
+
+
+def compiled_step(branches: int, head_units: int):
     actions = tensor_spec.BoundedTensorSpec((branches,), tf.int64, 0, BINS - 1, name="action")
-    net = BranchingQNetwork(OBS, actions, lambda: branching_q_model(OBS, actions))
+    net = BranchingQNetwork(OBS, actions, lambda: branching_q_model(OBS, actions, head_units=head_units))
     agent = BranchingDqnAgent(ts.time_step_spec(OBS), actions, net, tf.keras.optimizers.Adam(1e-4))
     agent.initialize()
     rng = np.random.default_rng(0)
@@ -64,29 +69,32 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    steps = {branches: compiled_step(branches) for branches in (1, 6)}
-    times = {branches: [] for branches in steps}
+    cases = [(units, branches) for units in HEAD_UNITS for branches in (1, 6)]
+    steps = {case: compiled_step(case[1], case[0]) for case in cases}
+    times = {case: [] for case in cases}
     for _ in range(args.repeats):
-        for branches, train in steps.items():
-            times[branches].append(seconds_per_update(train, args.steps))
-    median = {b: statistics.median(t) for b, t in times.items()}
-    ratio = median[6] / median[1]
+        for case, train in steps.items():
+            times[case].append(seconds_per_update(train, args.steps))
+    median = {case: statistics.median(t) for case, t in times.items()}
+    ratios = {units: median[(units, 6)] / median[(units, 1)] for units in HEAD_UNITS}
     result = {"machine": machine(), "batch": BATCH, "bins": BINS, "updates_per_repeat": args.steps,
-              "seconds_per_update": {str(b): t for b, t in times.items()},
-              "median_ms": {str(b): 1000 * m for b, m in median.items()}, "six_over_one": ratio}
+              "seconds_per_update": {f"{u}-units/{b}-branches": t for (u, b), t in times.items()},
+              "six_over_one": {f"{u}-units": r for u, r in ratios.items()}}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "branching_update.json").write_text(json.dumps(result, indent=2) + "\n")
     m = result["machine"]
     lines = ["# BranchingDqnAgent update time: 6 branches x 33 bins vs 1 branch", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}.", "",
-             f"One compiled train step, batch {BATCH}, 17-float observations, 512-256 trunk, 128-unit dueling heads; "
-             f"{args.repeats} interleaved repeats of {args.steps} updates.", "",
-             "| branches x bins | outputs | median ms per update | repeats (ms) |", "|---|---|---|---|"]
-    for b in (1, 6):
-        lines.append(f"| {b} x {BINS} | {b * BINS} | {1000 * median[b]:.2f} | "
-                     f"{', '.join(f'{1000 * t:.2f}' for t in times[b])} |")
-    lines += ["", f"6 branches take {ratio:.2f}x the time of 1 (target: at most 1.5x). A joint-action network would "
-              f"need {BINS ** 6:,} outputs."]
+             f"One compiled train step (double-Q, mean target), batch {BATCH}, 17-float observations, 512-256 trunk, "
+             f"dueling heads; {args.repeats} interleaved repeats of {args.steps} updates per case.", "",
+             "| head hidden units | branches x bins | outputs | median ms per update | 6 / 1 |",
+             "|---|---|---|---|---|"]
+    for units in HEAD_UNITS:
+        for branches in (1, 6):
+            ratio = f"{ratios[units]:.2f}x" if branches == 6 else ""
+            lines.append(f"| {units or 'linear'} | {branches} x {BINS} | {branches * BINS} | "
+                         f"{1000 * median[(units, branches)]:.2f} | {ratio} |")
+    lines += ["", f"A joint-action network for 6 x {BINS} would need {BINS ** 6:,} outputs."]
     (RESULTS / "branching_update.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
