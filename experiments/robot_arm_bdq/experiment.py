@@ -35,7 +35,7 @@ CONFIG = TrainConfig(
     ),
     replay=ReplayConfig(capacity=100_000, batch_size=64, learning_starts=2_000),
     total_env_steps=60_000,
-    update_every=2,
+    update_every=1,
     eval_interval=5_000,
     eval_episodes=20,
     checkpoint_interval=20_000,
