@@ -147,3 +147,21 @@ def test_one_branch_equals_the_stock_agent(stock_cls, double_q, n_step_update):
     np.testing.assert_allclose(got.extra.td_loss.numpy(), expected.extra.td_loss.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got.extra.td_error.numpy()[:, 0], expected.extra.td_error.numpy(), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_per_branch_losses_and_q_values_go_to_tensorboard(tmp_path):
+    agent = make_agent()
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        agent.train(experience([[0, 1]], [[1.0, 0.0]], [[1.0, 1.0]]))
+    writer.flush()
+    values = {}
+    for path in tmp_path.glob("events.out.tfevents.*"):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                values[value.tag] = float(tf.make_ndarray(value.tensor))
+    # Branch 0: error .25, squared .0625, Q of the taken action 1; branch 1: error -3.75, squared 14.0625, Q 5.
+    assert values["Branches/td_loss_0"] == pytest.approx(0.0625)
+    assert values["Branches/td_loss_1"] == pytest.approx(14.0625)
+    assert (values["Branches/q_taken_0"], values["Branches/q_taken_1"]) == (1.0, 5.0)

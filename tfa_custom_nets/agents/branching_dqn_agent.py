@@ -144,11 +144,10 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
                 {"td_loss": aggregated.weighted, "reg_loss": aggregated.regularization,
                  "total_loss": aggregated.total_loss},
                 step=self.train_step_counter, name_scope="Losses/")
-            if self.summaries_enabled:
-                for d in range(len(self._branch_sizes)):
-                    tf.compat.v2.summary.scalar(f"Branches/td_loss_{d}", tf.reduce_mean(branch_loss[:, d]),
-                                                step=self.train_step_counter)
-                    tf.compat.v2.summary.scalar(f"Branches/q_taken_{d}", tf.reduce_mean(taken[:, d]),
-                                                step=self.train_step_counter)
-            return tf_agent.LossInfo(aggregated.total_loss,
-                                     dqn_agent.DqnLossInfo(td_loss=td_loss, td_error=td_error))
+        if self.summaries_enabled:  # outside the "loss" scope: tags read Branches/td_loss_0, ...
+            for d in range(len(self._branch_sizes)):
+                tf.compat.v2.summary.scalar(f"Branches/td_loss_{d}", tf.reduce_mean(branch_loss[:, d]),
+                                            step=self.train_step_counter)
+                tf.compat.v2.summary.scalar(f"Branches/q_taken_{d}", tf.reduce_mean(taken[:, d]),
+                                            step=self.train_step_counter)
+        return tf_agent.LossInfo(aggregated.total_loss, dqn_agent.DqnLossInfo(td_loss=td_loss, td_error=td_error))
