@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/replay_memory.py
 	$(PY) benchmarks/branching_update.py
+	$(PY) benchmarks/robot_arm_paths.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
