@@ -38,7 +38,7 @@ def two_heads():
     (OBS, tensor_spec.BoundedTensorSpec((2,), tf.int64, 0, 2), sequential(),
      r"expected a scalar action spec.*saw shape \[2\].*BranchingQNetwork"),
     (OBS, tensor_spec.BoundedTensorSpec((), tf.float32, -1.0, 1.0), sequential(),
-     r"expected an integer \(Discrete\) action spec.*DiscretizeAction"),
+     r"expected an integer \(Discrete\) action spec.*DiscretizeAction\(env, bins\).*envs.DiscretizeActions"),
     (tensor_spec.TensorSpec((5,), tf.float32), ACTIONS, sequential(),
      r"observation 'observation' has shape \[5\].*expects \[4\]"),
     (OBS, tensor_spec.BoundedTensorSpec((), tf.int64, 0, 1), sequential(),

@@ -76,7 +76,8 @@ def _num_actions(action_spec, name: str) -> int:
         raise ValueError(
             f"{name}: expected an integer (Discrete) action spec, saw dtype {spec.dtype.name} "
             f"({spec}). DQN picks one of N actions. Fix: discretize the continuous action "
-            "space (e.g. gymnasium.wrappers.DiscretizeAction).")
+            "space: gymnasium.wrappers.DiscretizeAction(env, bins) for one Discrete index, or "
+            "tfa_custom_nets.envs.DiscretizeActions(env, bins) and BranchingDqnAgent for one choice per dimension.")
     if spec.shape.rank != 0:
         raise ValueError(
             f"{name}: expected a scalar action spec (one Discrete choice), saw shape "
