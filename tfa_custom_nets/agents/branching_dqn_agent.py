@@ -31,7 +31,11 @@ from tf_agents.networks import utils as network_utils
 from tf_agents.policies import boltzmann_policy, greedy_policy
 from tf_agents.utils import common
 
-from tfa_custom_nets.agents.branching_policies import BranchingEpsilonGreedyPolicy, BranchingQPolicy
+from tfa_custom_nets.agents.branching_policies import (
+    BranchingEpsilonGreedyPolicy,
+    BranchingQPolicy,
+    branch_sizes_of,
+)
 
 AGGREGATIONS = ("mean", "max", "independent")
 
@@ -88,7 +92,7 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
             raise ValueError(
                 f"BranchingDqnAgent: expected action minimum 0 in every branch, saw {minimum.tolist()}. "
                 "Fix: load the env with tfa_custom_nets.envs.load (it shifts a MultiDiscrete `start` to 0).")
-        self._branch_sizes = tuple(int(m) + 1 for m in np.broadcast_to(spec.maximum, spec.shape))
+        self._branch_sizes = tuple(branch_sizes_of(spec))
         self._num_actions = max(self._branch_sizes)
 
     def _check_network_output(self, net, label):

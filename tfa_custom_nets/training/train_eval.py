@@ -32,6 +32,7 @@ from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in not
 
 from tfa_custom_nets import envs, replay
 from tfa_custom_nets.agents import BranchingDqnAgent
+from tfa_custom_nets.agents.branching_policies import branch_sizes_of
 from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasQNetwork
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.config import EnvConfig, TrainConfig
@@ -88,8 +89,7 @@ def make_q_network(config: TrainConfig, observation_spec, action_spec, model_act
                                                     if config.env.joint_actions else ". Fix: use 'dqn' or 'ddqn'."))
         return BranchingQNetwork(observation_spec, action_spec, build)
     if model_action_spec is not action_spec:
-        sizes = (np.asarray(model_action_spec.maximum) + 1).tolist()
-        return JointQNetwork(observation_spec, action_spec, build, branch_sizes=sizes)
+        return JointQNetwork(observation_spec, action_spec, build, branch_sizes=branch_sizes_of(model_action_spec))
     if action_spec.shape.rank != 0:
         raise ValueError(
             f"agent.kind={config.agent.kind!r} (TF-Agents' DqnAgent) takes one discrete action, but "
