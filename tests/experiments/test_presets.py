@@ -17,8 +17,8 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 
 
 def test_the_documented_presets_exist():
-    assert {"cartpole", "minatar_breakout", "pong", "robot_arm_bdq", "robot_arm_joint", "reacher_bdq",
-            "hopper_bdq"} <= set(list_presets())
+    assert {"cartpole", "cartpole_prioritized", "minatar_breakout", "pong", "robot_arm_bdq", "robot_arm_joint",
+            "reacher_bdq", "hopper_bdq"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())

@@ -44,13 +44,16 @@ class RobotArmEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, joints: int = 2, bins: int = 3, max_turn: float = 0.2, grasp_radius: float = 0.1,
-                 place_radius: float = 0.1):
+                 place_radius: float = 0.1, turn_noise: float = 0.0):
         if not (isinstance(joints, int) and joints >= 1):
             raise ValueError(f"RobotArm: joints must be an int >= 1, got {joints!r}.")
         if not (isinstance(bins, int) and bins >= 2):
             raise ValueError(f"RobotArm: bins must be an int >= 2 (turn choices per joint), got {bins!r}.")
         if not (max_turn > 0 and grasp_radius > 0 and place_radius > 0):
             raise ValueError("RobotArm: max_turn, grasp_radius and place_radius must be positive.")
+        if not turn_noise >= 0:
+            raise ValueError(f"RobotArm: turn_noise must be >= 0 (radians of actuation noise), got {turn_noise!r}.")
+        self.turn_noise = float(turn_noise)
         self.joints, self.bins = joints, bins
         self.turns = np.linspace(-max_turn, max_turn, bins)
         self.links = np.full(joints, 1.0 / joints)
@@ -101,7 +104,10 @@ class RobotArmEnv(gym.Env):
         if action.shape != (self.joints + 1,) or not self.action_space.contains(action.astype(np.int64)):
             raise ValueError(f"RobotArm: expected an action in {self.action_space}, got {action!r}.")
         before = self._potential(self._gripper())
-        self.angles = (self.angles + self.turns[action[:-1]] + np.pi) % (2 * np.pi) - np.pi
+        turns = self.turns[action[:-1]]
+        if self.turn_noise:
+            turns = turns + self.np_random.normal(0.0, self.turn_noise, self.joints)
+        self.angles = (self.angles + turns + np.pi) % (2 * np.pi) - np.pi
         gripper = self._gripper()
         if self.held:
             self.object = gripper.copy()

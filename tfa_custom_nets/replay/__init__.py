@@ -1,14 +1,20 @@
 """Replay on Reverb: tables, server, observers and datasets."""
 
 from tfa_custom_nets.replay.reverb_replay import (
+    PRIORITIZED_TABLE,
     TABLE,
     TransitionObserver,
+    importance_weights,
     make_dataset,
     make_observer,
+    make_prioritized_table,
+    make_rate_limiter,
     make_uniform_table,
     sequence_length,
     start_server,
+    td_priorities,
 )
 
-__all__ = ["TABLE", "TransitionObserver", "make_dataset", "make_observer", "make_uniform_table", "sequence_length",
-           "start_server"]
+__all__ = ["PRIORITIZED_TABLE", "TABLE", "TransitionObserver", "importance_weights", "make_dataset", "make_observer",
+           "make_prioritized_table", "make_rate_limiter", "make_uniform_table", "sequence_length", "start_server",
+           "td_priorities"]

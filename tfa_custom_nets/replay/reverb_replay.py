@@ -5,6 +5,12 @@ DqnAgent trains on transitions `(s_t, a_t, r_t, s_{t+1})`, stored as items of
 here takes that length from `sequence_length(n_step_update)`, so the table, the
 observer that writes items and the dataset that reads them cannot disagree.
 
+Prioritized replay (Schaul et al. 2016, arXiv:1511.05952): the table samples item i with
+probability `p_i^alpha / sum_j p_j^alpha` (`priority_exponent` alpha); after each update the
+learner writes `|TD error| + epsilon` back as the priorities of the items it trained on
+(`td_priorities`, `reverb.TFClient.update_priorities`) and weights each sample's loss by
+`importance_weights`: `(N * P(i))^-beta`, divided by the batch's largest weight.
+
 The server is in-process, on a free local port. Reverb's gRPC server listens on all
 interfaces with no authentication: keep the machine on a trusted network.
 """
@@ -17,6 +23,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import StepType
 
 TABLE = "uniform"
+PRIORITIZED_TABLE = "prioritized"
 
 
 def sequence_length(n_step_update: int = 1) -> int:
@@ -24,8 +31,8 @@ def sequence_length(n_step_update: int = 1) -> int:
     return n_step_update + 1
 
 
-def make_uniform_table(collect_data_spec, capacity: int, min_size: int,
-                       n_step_update: int = 1, name: str = TABLE) -> reverb.Table:
+def make_uniform_table(collect_data_spec, capacity: int, min_size: int, n_step_update: int = 1,
+                       samples_per_insert: float | None = None, name: str = TABLE) -> reverb.Table:
     """A FIFO table of `capacity` items sampled uniformly once `min_size` are in."""
     signature = tensor_spec.add_outer_dim(collect_data_spec, sequence_length(n_step_update))
     return reverb.Table(
@@ -33,9 +40,54 @@ def make_uniform_table(collect_data_spec, capacity: int, min_size: int,
         max_size=capacity,
         sampler=reverb.selectors.Uniform(),
         remover=reverb.selectors.Fifo(),
-        rate_limiter=reverb.rate_limiters.MinSize(min_size),
+        rate_limiter=make_rate_limiter(min_size, samples_per_insert),
         signature=signature,
     )
+
+
+def make_rate_limiter(min_size: int, samples_per_insert: float | None = None,
+                      error_buffer: float | None = None) -> reverb.rate_limiters.RateLimiter:
+    """Sampling waits for `min_size` items; with `samples_per_insert`, Reverb also holds the
+    samples-to-inserts ratio within `error_buffer` samples of it (default: one warm-up's worth,
+    `samples_per_insert * min_size`), blocking whichever side runs ahead."""
+    if samples_per_insert is None:
+        return reverb.rate_limiters.MinSize(min_size)
+    if samples_per_insert <= 0:
+        raise ValueError(f"samples_per_insert must be > 0 (or None for no ratio), got {samples_per_insert}.")
+    buffer = samples_per_insert * max(min_size, 1) if error_buffer is None else error_buffer
+    return reverb.rate_limiters.SampleToInsertRatio(samples_per_insert, min_size, max(buffer, samples_per_insert))
+
+
+def make_prioritized_table(collect_data_spec, capacity: int, min_size: int, n_step_update: int = 1,
+                           priority_exponent: float = 0.6, samples_per_insert: float | None = None,
+                           name: str = PRIORITIZED_TABLE) -> reverb.Table:
+    """A FIFO table of `capacity` items sampled in proportion to `priority ** priority_exponent`."""
+    if not 0.0 <= priority_exponent <= 1.0:
+        raise ValueError(f"priority_exponent (alpha) must be in [0, 1], got {priority_exponent}; 0 is uniform.")
+    signature = tensor_spec.add_outer_dim(collect_data_spec, sequence_length(n_step_update))
+    return reverb.Table(
+        name,
+        max_size=capacity,
+        sampler=reverb.selectors.Prioritized(priority_exponent),
+        remover=reverb.selectors.Fifo(),
+        rate_limiter=make_rate_limiter(min_size, samples_per_insert),
+        signature=signature,
+    )
+
+
+def importance_weights(probability: tf.Tensor, table_size: tf.Tensor, beta) -> tf.Tensor:
+    """`(N * P(i)) ** -beta / max_batch`, the correction for sampling i with probability P(i)."""
+    scaled = tf.cast(table_size, tf.float64) * tf.cast(probability, tf.float64)
+    weights = tf.pow(scaled, -tf.cast(beta, tf.float64))
+    return tf.cast(weights / tf.reduce_max(weights), tf.float32)
+
+
+def td_priorities(td_error: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
+    """`|TD error| + epsilon` per sample; a `[B, D]` branching error is averaged over branches."""
+    magnitude = tf.abs(tf.cast(td_error, tf.float64))
+    if magnitude.shape.rank == 2:
+        magnitude = tf.reduce_mean(magnitude, axis=1)
+    return magnitude + epsilon
 
 
 def start_server(tables: list[reverb.Table], port: int | None = None) -> reverb.Server:
@@ -57,7 +109,7 @@ class TransitionObserver:
                  priority: float = 1.0):
         self._length = sequence_length(n_step_update)
         self._table = table_name
-        self._priority = priority
+        self.priority = priority  # new items' priority (prioritized replay: the largest seen so far)
         self._writer = client.trajectory_writer(num_keep_alive_refs=self._length, validate_items=False)
         self._steps = 0
 
@@ -66,7 +118,7 @@ class TransitionObserver:
         self._steps += 1
         if self._steps >= self._length:
             window = [column[-self._length:] for column in self._writer.history]
-            self._writer.create_item(self._table, self._priority, window)
+            self._writer.create_item(self._table, self.priority, window)
         if trajectory.step_type == StepType.LAST:  # the LAST -> FIRST boundary ends the episode
             self._writer.end_episode()
             self._steps = 0

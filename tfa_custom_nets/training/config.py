@@ -110,6 +110,18 @@ class ReplayConfig:
     """Transitions per update."""
     learning_starts: int = 1_000
     """Env steps collected with a uniform random policy before the first update."""
+    prioritized: bool = False
+    """Prioritized replay: sample in proportion to `|TD error|^priority_exponent` and weight the
+    loss by importance-sampling weights; False samples uniformly."""
+    priority_exponent: float = 0.6
+    """alpha in [0, 1]: how strongly priorities skew sampling (0 is uniform)."""
+    importance_beta_start: float = 0.4
+    """beta at the first update; annealed linearly to 1 at the last (full correction)."""
+    priority_epsilon: float = 1e-6
+    """Added to |TD error| so that no item's priority is 0."""
+    samples_per_insert: float | None = None
+    """Have Reverb hold this samples-per-insert ratio (a `SampleToInsertRatio` limiter); None
+    leaves the ratio to the loop (`batch_size / update_every`)."""
 
     def __post_init__(self):
         _require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
@@ -117,6 +129,13 @@ class ReplayConfig:
         _require(self.learning_starts >= self.batch_size,
                  f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
                  f"({self.batch_size}): the first batch is sampled from those steps.")
+        _require(0.0 <= self.priority_exponent <= 1.0,
+                 f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
+        _require(0.0 <= self.importance_beta_start <= 1.0,
+                 f"replay.importance_beta_start must be in [0, 1], got {self.importance_beta_start}.")
+        _require(self.priority_epsilon > 0, f"replay.priority_epsilon must be > 0, got {self.priority_epsilon}.")
+        _require(self.samples_per_insert is None or self.samples_per_insert > 0,
+                 f"replay.samples_per_insert must be > 0 or None, got {self.samples_per_insert}.")
         _require(self.capacity >= self.learning_starts,
                  f"replay.capacity ({self.capacity}) must be >= replay.learning_starts "
                  f"({self.learning_starts}).")

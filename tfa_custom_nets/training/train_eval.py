@@ -136,6 +136,50 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     return agent, epsilon
 
 
+class _Done:
+    """A finished result with the `Future.result()` interface (synchronous updates)."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+def make_train_step(agent, iterator, config: TrainConfig, address: str, table_name: str):
+    """One compiled update from the next replay batch: `() -> (loss, largest new priority)`.
+
+    With prioritized replay the loss is weighted by importance-sampling weights (beta annealed
+    linearly from `importance_beta_start` to 1 over the run's updates) and the sampled items'
+    priorities are set to `|TD error| + priority_epsilon` before the step returns.
+    """
+    replay_config = config.replay
+    if not replay_config.prioritized:
+        @tf.function(autograph=False)
+        def uniform_step():
+            experience, _ = next(iterator)
+            return agent.train(experience).loss, tf.constant(0.0, tf.float64)
+
+        return uniform_step
+
+    client = reverb.TFClient(address)
+    updates = max(1, (config.total_env_steps - replay_config.learning_starts) // config.update_every)
+    beta_start = replay_config.importance_beta_start
+
+    @tf.function(autograph=False)
+    def prioritized_step():
+        experience, info = next(iterator)
+        progress = tf.minimum(tf.cast(agent.train_step_counter, tf.float64) / updates, 1.0)
+        beta = beta_start + (1.0 - beta_start) * progress
+        loss_info = agent.train(experience, weights=replay.importance_weights(info.probability, info.table_size,
+                                                                              beta))
+        priorities = replay.td_priorities(loss_info.extra.td_error, replay_config.priority_epsilon)
+        with tf.control_dependencies([client.update_priorities(table_name, info.key, priorities)]):
+            return tf.identity(loss_info.loss), tf.reduce_max(priorities)
+
+    return prioritized_step
+
+
 def train_eval(config: TrainConfig) -> dict:
     """Trains, evaluates and writes a run directory; returns the summary dict."""
     run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
@@ -153,19 +197,19 @@ def train_eval(config: TrainConfig) -> dict:
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
     agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var, branch_spec(env, action_spec))
 
-    n_step = config.agent.n_step_update
-    table = replay.make_uniform_table(agent.collect_data_spec, config.replay.capacity,
-                                      min_size=config.replay.batch_size, n_step_update=n_step)
+    n_step, replay_config = config.agent.n_step_update, config.replay
+    table_kwargs = {"min_size": replay_config.batch_size, "n_step_update": n_step,
+                    "samples_per_insert": replay_config.samples_per_insert}
+    if replay_config.prioritized:
+        table = replay.make_prioritized_table(agent.collect_data_spec, replay_config.capacity,
+                                              priority_exponent=replay_config.priority_exponent, **table_kwargs)
+    else:
+        table = replay.make_uniform_table(agent.collect_data_spec, replay_config.capacity, **table_kwargs)
     server = replay.start_server([table])
     address = f"localhost:{server.port}"
-    observer = replay.make_observer(reverb.Client(address), n_step_update=n_step)
-    iterator = iter(replay.make_dataset(address, config.replay.batch_size))
-
-    @tf.function(autograph=False)
-    def train_step():
-        experience, _ = next(iterator)
-        return agent.train(experience).loss
-
+    observer = replay.make_observer(reverb.Client(address), n_step_update=n_step, table_name=table.name)
+    iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
+    train_step = make_train_step(agent, iterator, config, address, table.name)
     returns = EpisodeReturns(window=10)
     checkpointer = common.Checkpointer(
         ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var)
@@ -222,7 +266,10 @@ def train_eval(config: TrainConfig) -> dict:
         def finish_update():
             nonlocal pending, loss_tensor
             if pending is not None:
-                loss_tensor, pending = pending.result(), None
+                loss_tensor, max_priority = pending.result()
+                pending = None
+                if replay_config.prioritized:  # new items enter at the largest priority seen
+                    observer.priority = max(observer.priority, float(max_priority))
 
         next_eval = config.eval_interval
         next_checkpoint = config.checkpoint_interval
@@ -258,7 +305,8 @@ def train_eval(config: TrainConfig) -> dict:
             time_step, _ = collect.run(time_step)
             env_steps += config.update_every
             if learner is None:
-                loss_tensor = train_step()
+                pending = _Done(train_step())
+                finish_update()
             else:
                 finish_update()
                 pending = learner.submit(train_step)
