@@ -1,6 +1,7 @@
 """The `tfa-nets` command.
 
     tfa-nets train PRESET [--seed N] [--run-dir DIR] [--set key=value ...]
+    tfa-nets train PRESET --resume RUN_DIR
     tfa-nets eval RUN_DIR [--episodes N] [--seed N]
     tfa-nets presets
 """
@@ -14,9 +15,22 @@ from pathlib import Path
 
 
 def _train(args) -> int:
-    from tfa_custom_nets.training import load_preset, override, train_eval
+    from tfa_custom_nets.training import from_dict, load_preset, override, train_eval
+    from tfa_custom_nets.training.train_eval import resumable_run_dir
 
     config = load_preset(args.preset)
+    if args.resume is not None:
+        if args.set or args.seed is not None or args.run_dir is not None:
+            raise ValueError("--resume continues a run with the config in its config.json; drop --set, --seed "
+                             "and --run-dir (start a new run to change them).")
+        run_dir = resumable_run_dir(args.resume)
+        saved = from_dict(json.loads((run_dir / "config.json").read_text()))
+        if saved.name != config.name:
+            raise ValueError(f"{run_dir} is a run of preset {saved.name!r}, not {config.name!r}: "
+                             f"tfa-nets train {saved.name} --resume {run_dir}")
+        summary = train_eval(override(saved, [f"run_dir={str(run_dir)!r}"]), resume=True)
+        print(json.dumps(summary, indent=2))
+        return 0
     sets = list(args.set)
     if args.seed is not None:
         sets.append(f"seed={args.seed}")
@@ -66,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--run-dir", help="run directory (default runs/{env}__{preset}__{seed}__{time})")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config value, e.g. --set agent.learning_rate=3e-4 (repeatable)")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue this run from its last checkpoint (after a crash or kill)")
     train.set_defaults(func=_train)
 
     evaluate = commands.add_parser("eval", help="evaluate a run's saved greedy policy")

@@ -4,7 +4,9 @@ from tfa_custom_nets.replay.reverb_replay import (
     PRIORITIZED_TABLE,
     TABLE,
     TransitionObserver,
+    checkpoint_replay,
     importance_weights,
+    keep_only_replay_checkpoint,
     make_dataset,
     make_observer,
     make_prioritized_table,
@@ -15,6 +17,7 @@ from tfa_custom_nets.replay.reverb_replay import (
     td_priorities,
 )
 
-__all__ = ["PRIORITIZED_TABLE", "TABLE", "TransitionObserver", "importance_weights", "make_dataset", "make_observer",
+__all__ = ["PRIORITIZED_TABLE", "TABLE", "TransitionObserver", "checkpoint_replay", "importance_weights",
+           "keep_only_replay_checkpoint", "make_dataset", "make_observer",
            "make_prioritized_table", "make_rate_limiter", "make_uniform_table", "sequence_length", "start_server",
            "td_priorities"]

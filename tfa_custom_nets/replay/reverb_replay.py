@@ -17,6 +17,10 @@ interfaces with no authentication: keep the machine on a trusted network.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
 import reverb
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
@@ -90,9 +94,39 @@ def td_priorities(td_error: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
     return magnitude + epsilon
 
 
-def start_server(tables: list[reverb.Table], port: int | None = None) -> reverb.Server:
-    """An in-process Reverb server (a free port unless `port` is given)."""
-    return reverb.Server(tables, port=port)
+def start_server(tables: list[reverb.Table], port: int | None = None,
+                 checkpoint_dir: str | None = None) -> reverb.Server:
+    """An in-process Reverb server (a free port unless `port` is given).
+
+    With `checkpoint_dir`, `checkpoint_replay` writes the tables' items and priorities there and
+    a new server started on the same folder loads the newest complete checkpoint in it.
+    """
+    checkpointer = None if checkpoint_dir is None else reverb.checkpointers.DefaultCheckpointer(str(checkpoint_dir))
+    return reverb.Server(tables, port=port, checkpointer=checkpointer)
+
+
+def checkpoint_replay(client: reverb.Client, keep: Sequence[str] = ()) -> str:
+    """Writes a Reverb checkpoint (every table, items and priorities) and returns its folder name.
+
+    Reverb writes each checkpoint to a new folder and marks it complete last, so a kill during the
+    write leaves the earlier ones loadable. Folders other than the new one and `keep` are removed.
+    """
+    path = Path(client.checkpoint())
+    for old in path.parent.iterdir():
+        if old.is_dir() and old.name != path.name and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    return path.name
+
+
+def keep_only_replay_checkpoint(checkpoint_dir: str, name: str) -> None:
+    """Before resuming: leaves `name` the only (so the newest) Reverb checkpoint in the folder, so the
+    server loads the replay that matches the agent's checkpoint and not a later, unmatched one."""
+    folder = Path(checkpoint_dir)
+    if not (folder / name).is_dir():
+        raise FileNotFoundError(f"the replay checkpoint {folder / name} named by the agent's checkpoint is missing.")
+    for other in folder.iterdir():
+        if other.is_dir() and other.name != name:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 class TransitionObserver:

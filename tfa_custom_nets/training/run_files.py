@@ -37,14 +37,33 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-class MetricsLog:
-    """Appends rows to `metrics.csv` and the same scalars to TensorBoard."""
+def _number(text: str):
+    if text in ("", "None"):
+        return None
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
 
-    def __init__(self, run_dir: Path):
+
+class MetricsLog:
+    """Appends rows to `metrics.csv` and the same scalars to TensorBoard.
+
+    `resume_before=N` continues an existing log: rows from env step N on (written after the
+    checkpoint being resumed, so about to be redone) are dropped, the rest kept.
+    """
+
+    def __init__(self, run_dir: Path, resume_before: int | None = None):
         self.rows: list[dict] = []
         self._csv_path = run_dir / "metrics.csv"
-        with self._csv_path.open("w", newline="") as f:
-            csv.DictWriter(f, METRIC_FIELDS).writeheader()
+        if resume_before is not None and self._csv_path.exists():
+            with self._csv_path.open(newline="") as f:
+                rows = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+            self.rows = [row for row in rows if row["env_steps"] < resume_before]
+        tmp = self._csv_path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, METRIC_FIELDS)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(tmp, self._csv_path)
         self._writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
 
     def add(self, row: dict) -> None:

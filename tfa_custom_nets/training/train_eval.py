@@ -14,10 +14,12 @@ TensorBoard events, checkpoints, SavedModel policy).
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -180,10 +182,50 @@ def make_train_step(agent, iterator, config: TrainConfig, address: str, table_na
     return prioritized_step
 
 
-def train_eval(config: TrainConfig) -> dict:
-    """Trains, evaluates and writes a run directory; returns the summary dict."""
-    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
-    write_json(run_dir / "config.json", config.to_dict())
+def resumable_run_dir(run_dir: str | Path) -> Path:
+    """`run_dir` if it holds an unfinished run with a checkpoint, else a ValueError that says why."""
+    path = Path(run_dir)
+    if not (path / "config.json").is_file():
+        raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
+    if (path / "summary.json").is_file():
+        raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
+    if tf.train.latest_checkpoint(str(path / "checkpoints")) is None:
+        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again instead.")
+    return path
+
+
+def _rng_states(env) -> dict:
+    numpy_state = np.random.get_state()
+    return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
+            "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+            "env": env.gym_env.unwrapped.np_random.bit_generator.state}
+
+
+def _restore_rng_states(states: dict, env) -> None:
+    kind, keys, *rest = states["numpy"]
+    np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+    generator = np.random.Generator(getattr(np.random, states["env"]["bit_generator"])())
+    generator.bit_generator.state = states["env"]
+    env.gym_env.unwrapped.np_random = generator
+    env.seed(None)  # the next reset draws from the restored generator instead of reseeding
+
+
+def train_eval(config: TrainConfig, resume: bool = False) -> dict:
+    """Trains, evaluates and writes a run directory; returns the summary dict.
+
+    With `resume`, continues the run in `config.run_dir` from its last checkpoint: agent and
+    optimizer variables, step counters (so the epsilon and beta schedules), evaluation
+    bookkeeping, RNG states, metrics and the Reverb replay. The episode that was running when
+    the process stopped starts over, and TensorFlow's sampling ops are reseeded (their state
+    cannot be saved), so a resumed run is not bit-identical to an uninterrupted one.
+    """
+    if resume:
+        run_dir = resumable_run_dir(config.run_dir)
+    else:
+        run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
+        write_json(run_dir / "config.json", config.to_dict())
     seed_everything(config.seed)
 
     env = make_env(config.env, seed=config.seed)
@@ -196,6 +238,16 @@ def train_eval(config: TrainConfig) -> dict:
 
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
     agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var, branch_spec(env, action_spec))
+    # The loop's own state (counters, RNG states, the matching replay checkpoint) as JSON in the
+    # same TensorFlow checkpoint, so one atomic checkpoint holds everything a resume needs.
+    loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
+    checkpointer = common.Checkpointer(  # restores the latest checkpoint in the folder, if any
+        ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var,
+        loop_state=loop_state)
+    state = json.loads(loop_state.numpy().decode()) if resume else None
+    replay_dir = run_dir / "replay"
+    if state is not None:
+        replay.keep_only_replay_checkpoint(replay_dir, state["replay_checkpoint"])
 
     n_step, replay_config = config.agent.n_step_update, config.replay
     table_kwargs = {"min_size": replay_config.batch_size, "n_step_update": n_step,
@@ -205,22 +257,50 @@ def train_eval(config: TrainConfig) -> dict:
                                               priority_exponent=replay_config.priority_exponent, **table_kwargs)
     else:
         table = replay.make_uniform_table(agent.collect_data_spec, replay_config.capacity, **table_kwargs)
-    server = replay.start_server([table])
+    server = replay.start_server([table], checkpoint_dir=str(replay_dir))
     address = f"localhost:{server.port}"
-    observer = replay.make_observer(reverb.Client(address), n_step_update=n_step, table_name=table.name)
+    client = reverb.Client(address)
+    observer = replay.make_observer(client, n_step_update=n_step, table_name=table.name)
     iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
     train_step = make_train_step(agent, iterator, config, address, table.name)
     returns = EpisodeReturns(window=10)
-    checkpointer = common.Checkpointer(
-        ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var)
-    log = MetricsLog(run_dir)
     greedy = CompiledPyPolicy(agent.policy, batched=True)
 
     env_steps, updates, train_seconds, eval_index = 0, 0, 0.0, 0
     solved_at_step = solved_at_seconds = None
+    next_eval, next_checkpoint = config.eval_interval, config.checkpoint_interval
     last_eval = None
     loss = float("nan")
+    resumes = []
+    if state is not None:
+        env_steps, updates, train_seconds, eval_index = (state[k] for k in ("env_steps", "updates", "train_seconds",
+                                                                            "eval_index"))
+        solved_at_step, solved_at_seconds = state["solved_at_step"], state["solved_at_seconds"]
+        next_eval, next_checkpoint, observer.priority = state["next_eval"], state["next_checkpoint"], state["priority"]
+        returns.recent.extend(state["recent_returns"])
+        resumes = state["resumes"] + [{"env_steps": env_steps, "updates": updates,
+                                       "replay_items_saved": state["replay_items"],
+                                       "replay_items_loaded": client.server_info()[table.name].current_size}]
+        _restore_rng_states(state["rng"], env)
+        tf.random.set_seed(config.seed + 1_000_003 * len(resumes))  # fresh, reproducible op seeds
+        write_json(run_dir / "resumes.json", {"resumes": resumes})
+    log = MetricsLog(run_dir, resume_before=next_eval if state is not None else None)
     start = time.perf_counter()
+
+    def save_checkpoint():
+        """Replay first, then the agent's checkpoint naming it: a kill between the two leaves the
+        previous pair intact (its replay checkpoint is kept until the next one is written)."""
+        observer.flush()
+        previous = json.loads(loop_state.numpy().decode())["replay_checkpoint"] if loop_state.numpy() else None
+        replay_name = replay.checkpoint_replay(client, keep=[previous] if previous else [])
+        loop_state.assign(json.dumps({
+            "env_steps": env_steps, "updates": updates, "train_seconds": train_seconds, "eval_index": eval_index,
+            "solved_at_step": solved_at_step, "solved_at_seconds": solved_at_seconds, "next_eval": next_eval,
+            "next_checkpoint": next_checkpoint, "priority": observer.priority,
+            "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(env),
+            "replay_checkpoint": replay_name, "replay_items": client.server_info()[table.name].current_size}))
+        env_steps_var.assign(env_steps)
+        checkpointer.save(global_step=agent.train_step_counter)
 
     def run_eval() -> np.ndarray:
         nonlocal eval_index, solved_at_step, solved_at_seconds, last_eval
@@ -244,13 +324,16 @@ def train_eval(config: TrainConfig) -> dict:
         bar = tqdm(total=config.total_env_steps, unit="step", disable=not config.progress,
                    mininterval=1.0, dynamic_ncols=True, desc=config.name)
         tick = time.perf_counter()
-        # Warm-up: a uniform random policy fills the table before the first update.
-        warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
-                                                        seed=config.seed)
-        time_step, _ = py_driver.PyDriver(
-            env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
-        ).run(env.reset())
-        env_steps = config.replay.learning_starts
+        if state is None:
+            # Warm-up: a uniform random policy fills the table before the first update.
+            warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
+                                                            seed=config.seed)
+            time_step, _ = py_driver.PyDriver(
+                env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
+            ).run(env.reset())
+            env_steps = config.replay.learning_starts
+        else:
+            time_step = env.reset()
         bar.update(env_steps)
 
         collect = py_driver.PyDriver(env, CompiledPyPolicy(agent.collect_policy), [observer, returns],
@@ -271,9 +354,6 @@ def train_eval(config: TrainConfig) -> dict:
                 if replay_config.prioritized:  # new items enter at the largest priority seen
                     observer.priority = max(observer.priority, float(max_priority))
 
-        next_eval = config.eval_interval
-        next_checkpoint = config.checkpoint_interval
-
         def report_if_due():
             """Checkpoints and evaluates at their intervals and at the end of training."""
             nonlocal next_eval, next_checkpoint, train_seconds, tick, loss
@@ -287,10 +367,12 @@ def train_eval(config: TrainConfig) -> dict:
                     raise FloatingPointError(
                         f"loss is {loss} at env step {env_steps}; the last good checkpoint is in "
                         f"{run_dir / 'checkpoints'}. Lower agent.learning_rate or set agent.gradient_clipping.")
-            if env_steps >= next_checkpoint:
-                checkpointer.save(global_step=agent.train_step_counter)
-                next_checkpoint = (env_steps // config.checkpoint_interval + 1) * config.checkpoint_interval
             train_seconds += time.perf_counter() - tick  # checkpoints count, evaluation does not
+            tick = time.perf_counter()
+            if env_steps >= next_checkpoint:
+                next_checkpoint = (env_steps // config.checkpoint_interval + 1) * config.checkpoint_interval
+                save_checkpoint()
+                train_seconds += time.perf_counter() - tick
             if done or env_steps >= next_eval:
                 scores = run_eval()
                 next_eval = (env_steps // config.eval_interval + 1) * config.eval_interval
@@ -299,7 +381,7 @@ def train_eval(config: TrainConfig) -> dict:
                                 refresh=False)
             tick = time.perf_counter()
 
-        report_if_due()
+        report_if_due()  # resumed: the evaluation that was due at the checkpoint, if it had not run
         while env_steps < config.total_env_steps:
             env_steps_var.assign(env_steps)
             time_step, _ = collect.run(time_step)
@@ -314,7 +396,11 @@ def train_eval(config: TrainConfig) -> dict:
             bar.update(config.update_every)
             report_if_due()
 
-        checkpointer.save(global_step=agent.train_step_counter)
+        finish_update()
+        if last_eval is None or last_eval[0] != env_steps:  # resumed from the very end
+            train_seconds += time.perf_counter() - tick
+            run_eval()
+        save_checkpoint()
         with warnings.catch_warnings():  # TF warns that tfp's spec type is "experimental"; it loads fine
             warnings.filterwarnings("ignore", message="Encoding a StructuredValue with type tfp")
             policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(run_dir / "policy"))

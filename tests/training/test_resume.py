@@ -1,0 +1,71 @@
+"""A training process killed with SIGKILL resumes from its last checkpoint and finishes."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from tfa_custom_nets import cli
+
+SETS = ["total_env_steps=3000", "replay.learning_starts=200", "replay.batch_size=16", "replay.capacity=5000",
+        "eval_interval=200", "eval_episodes=2", "checkpoint_interval=400", "progress=False",
+        "network.kwargs={'hidden_units': [32]}"]
+
+
+def loop_state(run_dir):
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run_dir / "checkpoints")))
+    return json.loads(reader.get_tensor("loop_state/.ATTRIBUTES/VARIABLE_VALUE").decode())
+
+
+def start_training(run_dir):
+    command = [sys.executable, "-m", "tfa_custom_nets.cli", "train", "cartpole", "--run-dir", str(run_dir)]
+    for assignment in SETS:
+        command += ["--set", assignment]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(tmp_path):
+    run_dir = tmp_path / "run"
+    process = start_training(run_dir)
+    deadline = time.monotonic() + 180
+    while not (run_dir / "checkpoints" / "checkpoint").exists():
+        assert process.poll() is None, "training exited before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint within 180 s"
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (run_dir / "summary.json").exists()
+    saved = loop_state(run_dir)
+    assert saved["env_steps"] >= 400 and saved["env_steps"] < 3000 and saved["replay_items"] > 0
+
+    assert cli.main(["train", "cartpole", "--resume", str(run_dir)]) == 0
+
+    resume = json.loads((run_dir / "resumes.json").read_text())["resumes"]
+    assert resume == [{"env_steps": saved["env_steps"], "updates": saved["updates"],
+                       "replay_items_saved": saved["replay_items"], "replay_items_loaded": saved["replay_items"]}]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["env_steps"], summary["updates"]) == (3000, 2800)
+    # The agent's train step counter came back too: the last checkpoint is at update 2800, not 2800 - saved.
+    assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith("ckpt-2800")
+    with open(run_dir / "metrics.csv") as f:
+        steps = [int(row["env_steps"]) for row in csv.DictReader(f)]
+    assert steps == list(range(200, 3001, 200))  # every evaluation once, none lost or repeated
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path):
+    with pytest.raises(ValueError, match="no config.json"):
+        cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="no checkpoint yet"):
+        cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
+    (tmp_path / "summary.json").write_text("{}")
+    with pytest.raises(ValueError, match="the run finished"):
+        cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
+    with pytest.raises(ValueError, match="drop --set"):
+        cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path), "--seed", "3"]))
