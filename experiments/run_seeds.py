@@ -1,8 +1,8 @@
 """Runs a preset over several seeds and writes its results table.
 
-    python experiments/run_seeds.py cartpole --seeds 1 2 3 4 5 [--set key=value ...]
+    python experiments/run_seeds.py cartpole --seeds 1 2 3 4 5 [--jobs 2] [--set key=value ...]
 
-Each seed trains in turn (`runs/seeds/<preset>/seed<N>`); the table goes to
+Each seed trains in turn, or `--jobs` at a time in separate processes (`runs/seeds/<preset>/seed<N>`); the table goes to
 `experiments/<preset>/results.md` and the summaries to `results.json`, with the
 machine they ran on and a uniform-random policy's score on the same evaluation
 (`--random-episodes`), the baseline a preset without a threshold is judged by.
@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (quiet imports first)
@@ -44,6 +46,11 @@ def best_eval(run_dir: str) -> tuple[float, int]:
     return float(best["eval_mean"]), int(best["env_steps"])
 
 
+def train_seed(preset: str, sets: list[str], seed: int, run_dir: str) -> dict:
+    """One seed's run (a module-level function, so a worker process can run it)."""
+    return train_eval(override(load_preset(preset), [*sets, f"seed={seed}", f"run_dir={run_dir!r}"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("preset")
@@ -51,20 +58,27 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--runs", default="runs/seeds", help="parent of the per-seed run directories")
     parser.add_argument("--random-episodes", type=int, default=100, help="episodes for the random baseline")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="seeds trained at once, each in its own process (wall times then share the machine)")
     args = parser.parse_args()
 
-    summaries = []
-    for seed in args.seeds:
-        run_dir = Path(args.runs) / args.preset / f"seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-        config = override(load_preset(args.preset), [*args.set, f"seed={seed}", f"run_dir={str(run_dir)!r}"])
-        summaries.append(train_eval(config))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dirs = [str(Path(args.runs) / args.preset / f"seed{seed}-{stamp}") for seed in args.seeds]
+    jobs = [(args.preset, args.set, seed, run_dir) for seed, run_dir in zip(args.seeds, run_dirs)]
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            summaries = list(pool.map(train_seed, *zip(*jobs)))
+    else:
+        summaries = [train_seed(*job) for job in jobs]
+    config = override(load_preset(args.preset), args.set)
     random_scores = random_policy_returns(config, args.random_episodes)
 
     threshold = summaries[0]["threshold"]
     solved = [s for s in summaries if s["solved_at_step"] is not None]
     cpu = machine()["cpu"]
     lines = [f"# {args.preset}: {len(args.seeds)} seeds ({time.strftime('%Y-%m-%d')})", "",
-             f"Machine: {cpu}, {os.cpu_count()} cores. Overrides: {args.set or 'none'}.", "",
+             f"Machine: {cpu}, {os.cpu_count()} cores; {args.jobs} seed(s) trained at a time. "
+             f"Overrides: {args.set or 'none'}.", "",
              "| seed | "
              + ("first eval >= threshold (env steps) | training s to it | " if threshold is not None else "")
              + "best eval mean (at step) | final eval mean ± std | env steps/s | wall s |",

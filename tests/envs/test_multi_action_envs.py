@@ -116,7 +116,7 @@ def test_robot_arm_is_solved_by_a_lookahead_controller_and_not_by_chance():
 
 
 def test_robot_arm_rewards_by_hand():
-    env = RobotArmEnv(joints=1, bins=3, max_turn=0.2)
+    env = RobotArmEnv(joints=1, bins=3, max_turn=0.2, grasp_radius=0.1, place_radius=0.1, turn_noise=0.0)
     env.reset(seed=0)
     env.angles[:] = 0.0                                  # gripper at (1, 0)
     env.object, env.target = np.array([1.0, 0.0]), np.array([0.0, 1.0])
@@ -128,9 +128,17 @@ def test_robot_arm_rewards_by_hand():
     _, reward, _, _, _ = env.step(np.array([2, 1]))
     moved = np.array([np.cos(0.2), np.sin(0.2)])
     assert reward == pytest.approx(5 * (np.sqrt(2) - np.linalg.norm(moved - [0.0, 1.0])))
-    # Open away from the target: the object drops there, no bonus, no termination.
+    # Open away from the target: the object drops there, -2, no termination (phi unchanged: reach 0).
     _, reward, terminated, _, _ = env.step(np.array([1, 0]))
-    assert not env.held and reward == pytest.approx(0.0) and not terminated
+    assert not env.held and reward == pytest.approx(-2.0) and not terminated
     np.testing.assert_allclose(env.object, moved)
+    # Grasp it again: no second bonus. Then carry it onto a target at angle 0.4 and open there: +20, ends.
+    _, reward, _, _, _ = env.step(np.array([1, 1]))
+    assert env.held and reward == pytest.approx(0.0)
+    env.target = np.array([np.cos(0.4), np.sin(0.4)])
+    _, reward, _, _, _ = env.step(np.array([2, 1]))     # carried onto the target: phi from -5 |d| to 0
+    assert reward == pytest.approx(5 * np.linalg.norm(moved - env.target))
+    _, reward, terminated, _, info = env.step(np.array([1, 0]))
+    assert reward == pytest.approx(20.0) and terminated and info["success"]
     with pytest.raises(ValueError, match="expected an action in MultiDiscrete"):
         env.step(np.array([3, 0]))

@@ -7,20 +7,20 @@
 
 The arm has `joints` links (total length 1) rotating about the origin; the object and
 the target start 0.3 to 0.9 from it (on the unit circle for a one-link arm). Each step every
-joint turns by one of `bins` evenly spaced angles in [-max_turn, max_turn] and the
-gripper is set open (0) or closed (1). A closed gripper within `grasp_radius` of the
-object grasps it; the object then moves with the gripper. Opening within `place_radius` of
-the target places it: +20 and the episode terminates. Opening elsewhere drops the
-object where it is. The first grasp pays +2. Reaching needs every joint to move
-together, and the gripper must close and open at the right moments, so no action
-dimension can be learned alone.
+joint turns by one of `bins` evenly spaced angles in [-max_turn, max_turn], plus Gaussian
+actuation noise of `turn_noise` radians, and the gripper is set open (0) or closed (1). A
+closed gripper within `grasp_radius` of the object grasps it; the object then moves with the
+gripper. Opening within `place_radius` of the target places it: +20 and the episode
+terminates. Opening elsewhere drops the object where it is: -2. The first grasp pays +2.
+Reaching needs every joint to move together, and the gripper must close and open at the
+right moments, so no action dimension can be learned alone.
 
 Rewards between those events are potential-based shaping, `5 * (phi(s') - phi(s))`
 with `phi = -(distance gripper->object unless held) - distance object->target`, so an
 episode's shaping sums to `5 * (phi(end) - phi(start))`. Both distances at the start
 are under 1.9, so an episode that never places returns at most 2 + 5 * 3.7 = 20.5,
-and one that places at least 22 + 5 * (0.4 - 0.1) = 23.5. The id's `reward_threshold`
-(22) is met by a greedy policy that places in most episodes.
+and one that places without dropping at least 22 + 5 * (0.4 - 0.2) = 23. The id's
+`reward_threshold` (22) is met by a greedy policy that places in most episodes.
 Episodes are cut at 200 steps (truncation, not termination).
 
 Observation (float32): cos and sin of each joint angle, the gripper position, the
@@ -35,6 +35,7 @@ import numpy as np
 
 PLACE_BONUS = 20.0
 GRASP_BONUS = 2.0
+DROP_PENALTY = 2.0
 SHAPING = 5.0  # reward per unit of distance closed
 
 
@@ -43,8 +44,8 @@ class RobotArmEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, joints: int = 2, bins: int = 3, max_turn: float = 0.2, grasp_radius: float = 0.1,
-                 place_radius: float = 0.1, turn_noise: float = 0.0):
+    def __init__(self, joints: int = 2, bins: int = 3, max_turn: float = 0.2, grasp_radius: float = 0.2,
+                 place_radius: float = 0.2, turn_noise: float = 0.03):
         if not (isinstance(joints, int) and joints >= 1):
             raise ValueError(f"RobotArm: joints must be an int >= 1, got {joints!r}.")
         if not (isinstance(bins, int) and bins >= 2):
@@ -123,6 +124,8 @@ class RobotArmEnv(gym.Env):
             if np.linalg.norm(self.object - self.target) < self.place_radius:
                 reward += PLACE_BONUS
                 terminated = True
+            else:
+                reward -= DROP_PENALTY
         self.closed = close
         reward += self._potential(gripper) - before
         return self._observation(gripper), reward, terminated, False, {"success": terminated}

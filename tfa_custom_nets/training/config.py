@@ -73,7 +73,10 @@ class AgentConfig:
     epsilon_end: float = 0.05
     """Exploration rate after the decay."""
     epsilon_decay_steps: int = 10_000
-    """Env steps over which epsilon falls linearly from start to end."""
+    """Env steps (after the warm-up) over which epsilon falls from start to end."""
+    epsilon_schedule: str = "linear"
+    """`linear` (equal steps down) or `exponential` (the same factor every step, `start *
+    (end / start) ** progress`; needs epsilon_end > 0)."""
     target_aggregation: str = "mean"
     """`bdq` only: how branches' next-state values combine into the TD target (`mean`, `max`,
     `independent`)."""
@@ -96,6 +99,11 @@ class AgentConfig:
         for name in ("epsilon_start", "epsilon_end"):
             value = getattr(self, name)
             _require(0.0 <= value <= 1.0, f"agent.{name} must be in [0, 1], got {value}.")
+        _require(self.epsilon_schedule in ("linear", "exponential"),
+                 f"agent.epsilon_schedule must be 'linear' or 'exponential', got {self.epsilon_schedule!r}.")
+        _require(self.epsilon_schedule != "exponential" or 0 < self.epsilon_end <= self.epsilon_start,
+                 f"agent.epsilon_schedule='exponential' needs 0 < epsilon_end <= epsilon_start, got "
+                 f"{self.epsilon_end} and {self.epsilon_start}; use 'linear' to decay to 0.")
         _require(self.epsilon_decay_steps >= 1,
                  f"agent.epsilon_decay_steps must be >= 1, got {self.epsilon_decay_steps}.")
 

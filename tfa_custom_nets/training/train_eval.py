@@ -101,7 +101,8 @@ def make_q_network(config: TrainConfig, observation_spec, action_spec, model_act
 
 
 def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable, model_action_spec=None):
-    """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and a linear epsilon schedule.
+    """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and its epsilon schedule (a function of
+    `env_steps`, returned too).
 
     `model_action_spec` is the `(D,)` spec the Keras model is built for when the agent sees
     joint actions (`branch_spec`); by default the agent's own action spec.
@@ -111,9 +112,13 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     agent_config = config.agent
     warmup, decay = config.replay.learning_starts, agent_config.epsilon_decay_steps
 
+    start, end = agent_config.epsilon_start, agent_config.epsilon_end
+
     def epsilon():
         progress = tf.clip_by_value(tf.cast(env_steps - warmup, tf.float32) / decay, 0.0, 1.0)
-        return agent_config.epsilon_start + (agent_config.epsilon_end - agent_config.epsilon_start) * progress
+        if agent_config.epsilon_schedule == "exponential":
+            return start * (end / start) ** progress
+        return start + (end - start) * progress
 
     kind_kwargs = {}
     if agent_config.kind == "bdq":
