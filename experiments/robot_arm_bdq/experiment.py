@@ -34,7 +34,7 @@ CONFIG = TrainConfig(
         epsilon_decay_steps=20_000,
     ),
     replay=ReplayConfig(capacity=100_000, batch_size=64, learning_starts=2_000),
-    total_env_steps=80_000,
+    total_env_steps=100_000,
     update_every=1,
     eval_interval=5_000,
     eval_episodes=20,

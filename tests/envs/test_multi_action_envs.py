@@ -112,7 +112,7 @@ def test_robot_arm_is_solved_by_a_lookahead_controller_and_not_by_chance():
             total += reward
             done = terminated or truncated
         random_returns.append(total)
-    assert np.mean(random_returns) < 5.0
+    assert np.mean(random_returns) < 10.0  # far below the threshold of 22
 
 
 def test_robot_arm_rewards_by_hand():
@@ -128,9 +128,9 @@ def test_robot_arm_rewards_by_hand():
     _, reward, _, _, _ = env.step(np.array([2, 1]))
     moved = np.array([np.cos(0.2), np.sin(0.2)])
     assert reward == pytest.approx(5 * (np.sqrt(2) - np.linalg.norm(moved - [0.0, 1.0])))
-    # Open away from the target: the object drops there, -2, no termination (phi unchanged: reach 0).
+    # Open away from the target: the object drops there, no bonus, no termination (phi unchanged: reach 0).
     _, reward, terminated, _, _ = env.step(np.array([1, 0]))
-    assert not env.held and reward == pytest.approx(-2.0) and not terminated
+    assert not env.held and reward == pytest.approx(0.0) and not terminated
     np.testing.assert_allclose(env.object, moved)
     # Grasp it again: no second bonus. Then carry it onto a target at angle 0.4 and open there: +20, ends.
     _, reward, _, _, _ = env.step(np.array([1, 1]))

@@ -58,3 +58,27 @@ def test_same_items_as_tf_agents_observer(n_step_update):
     assert ours[0] == reference[0] > 0
     for a, b in zip(tf.nest.flatten(ours[1]), tf.nest.flatten(reference[1])):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("n_step_update", [1, 3])
+def test_memory_backend_samples_the_same_items(n_step_update):
+    env, stream = record_stream()
+    # Episodes repeat their observations (seed 0 each): label every step by its place in the stream.
+    stream = [step._replace(observation=np.array([i, 0.0], np.float32)) for i, step in enumerate(stream)]
+    data_spec = trajectory.Trajectory(*tensor_spec.from_spec(
+        trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),
+                                   env.time_step_spec())))
+    count, items = items_written(lambda c: replay.make_observer(c, n_step_update, "queue"), data_spec, stream,
+                                 n_step_update)
+    windows = {tuple(np.asarray(w).ravel()) for w in items.observation.numpy()}
+    assert len(windows) == count
+
+    buffer = replay.make_memory_buffer(data_spec, capacity=1000)
+    observer = replay.MemoryObserver(buffer)
+    for step in stream:
+        observer(step)
+    assert observer.num_frames() == len(stream)
+    batch, _ = next(iter(replay.make_memory_dataset(buffer, batch_size=600, n_step_update=n_step_update)))
+    assert batch.observation.shape[1] == n_step_update + 1
+    sampled = {tuple(np.asarray(w).ravel()) for w in batch.observation.numpy()}
+    assert sampled == windows  # every Reverb item drawn, and nothing that crosses an episode's end

@@ -23,16 +23,17 @@ def loop_state(run_dir):
     return json.loads(reader.get_tensor("loop_state/.ATTRIBUTES/VARIABLE_VALUE").decode())
 
 
-def start_training(run_dir):
+def start_training(run_dir, backend):
     command = [sys.executable, "-m", "tfa_custom_nets.cli", "train", "cartpole", "--run-dir", str(run_dir)]
-    for assignment in SETS:
+    for assignment in [*SETS, f"replay.backend={backend!r}"]:
         command += ["--set", assignment]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(tmp_path):
+@pytest.mark.parametrize("backend", ["reverb", "memory"])
+def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(backend, tmp_path):
     run_dir = tmp_path / "run"
-    process = start_training(run_dir)
+    process = start_training(run_dir, backend)
     deadline = time.monotonic() + 180
     while not (run_dir / "checkpoints" / "checkpoint").exists():
         assert process.poll() is None, "training exited before its first checkpoint"

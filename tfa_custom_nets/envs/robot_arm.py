@@ -11,7 +11,7 @@ joint turns by one of `bins` evenly spaced angles in [-max_turn, max_turn], plus
 actuation noise of `turn_noise` radians, and the gripper is set open (0) or closed (1). A
 closed gripper within `grasp_radius` of the object grasps it; the object then moves with the
 gripper. Opening within `place_radius` of the target places it: +20 and the episode
-terminates. Opening elsewhere drops the object where it is: -2. The first grasp pays +2.
+terminates. Opening elsewhere drops the object where it is. The first grasp pays +2.
 Reaching needs every joint to move together, and the gripper must close and open at the
 right moments, so no action dimension can be learned alone.
 
@@ -19,7 +19,7 @@ Rewards between those events are potential-based shaping, `5 * (phi(s') - phi(s)
 with `phi = -(distance gripper->object unless held) - distance object->target`, so an
 episode's shaping sums to `5 * (phi(end) - phi(start))`. Both distances at the start
 are under 1.9, so an episode that never places returns at most 2 + 5 * 3.7 = 20.5,
-and one that places without dropping at least 22 + 5 * (0.4 - 0.2) = 23. The id's
+and one that places at least 22 + 5 * (0.4 - 0.2) = 23. The id's
 `reward_threshold` (22) is met by a greedy policy that places in most episodes.
 Episodes are cut at 200 steps (truncation, not termination).
 
@@ -35,7 +35,6 @@ import numpy as np
 
 PLACE_BONUS = 20.0
 GRASP_BONUS = 2.0
-DROP_PENALTY = 2.0
 SHAPING = 5.0  # reward per unit of distance closed
 
 
@@ -124,8 +123,6 @@ class RobotArmEnv(gym.Env):
             if np.linalg.norm(self.object - self.target) < self.place_radius:
                 reward += PLACE_BONUS
                 terminated = True
-            else:
-                reward -= DROP_PENALTY
         self.closed = close
         reward += self._potential(gripper) - before
         return self._observation(gripper), reward, terminated, False, {"success": terminated}

@@ -118,6 +118,10 @@ class ReplayConfig:
     """Transitions per update."""
     learning_starts: int = 1_000
     """Env steps collected with a uniform random policy before the first update."""
+    backend: str = "reverb"
+    """`reverb` (an in-process Reverb server on a local port; uniform or prioritized), or `memory`
+    (TF-Agents' TFUniformReplayBuffer: no server, uniform only, updates run in turn, runs repeat
+    exactly for a seed)."""
     prioritized: bool = False
     """Prioritized replay: sample in proportion to `|TD error|^priority_exponent` and weight the
     loss by importance-sampling weights; False samples uniformly."""
@@ -137,6 +141,11 @@ class ReplayConfig:
         _require(self.learning_starts >= self.batch_size,
                  f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
                  f"({self.batch_size}): the first batch is sampled from those steps.")
+        _require(self.backend in ("reverb", "memory"), f"replay.backend must be 'reverb' or 'memory', got "
+                                                       f"{self.backend!r}.")
+        _require(self.backend == "reverb" or not (self.prioritized or self.samples_per_insert),
+                 "replay.backend='memory' samples uniformly at the loop's ratio; prioritized replay and "
+                 "samples_per_insert need replay.backend='reverb'.")
         _require(0.0 <= self.priority_exponent <= 1.0,
                  f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
         _require(0.0 <= self.importance_beta_start <= 1.0,
@@ -179,6 +188,9 @@ class TrainConfig:
     """Where the run writes; None makes `runs/{env}__{name}__{seed}__{time}`."""
     progress: bool = True
     """Show a progress bar."""
+    deterministic: bool = False
+    """Turn on TensorFlow's op determinism (for the whole process; slower). With
+    `replay.backend='memory'` a run then repeats exactly for a seed on the same machine."""
 
     def __post_init__(self):
         for name in ("total_env_steps", "update_every", "eval_interval", "eval_episodes",

@@ -153,7 +153,7 @@ class _Done:
         return self._value
 
 
-def make_train_step(agent, iterator, config: TrainConfig, address: str, table_name: str):
+def make_train_step(agent, iterator, config: TrainConfig, address: str | None = None, table_name: str | None = None):
     """One compiled update from the next replay batch: `() -> (loss, largest new priority)`.
 
     With prioritized replay the loss is weighted by importance-sampling weights (beta annealed
@@ -232,6 +232,8 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
         write_json(run_dir / "config.json", config.to_dict())
     seed_everything(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
 
     env = make_env(config.env, seed=config.seed)
     eval_envs = [make_env(config.env) for _ in range(config.eval_episodes)]
@@ -246,28 +248,40 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     # The loop's own state (counters, RNG states, the matching replay checkpoint) as JSON in the
     # same TensorFlow checkpoint, so one atomic checkpoint holds everything a resume needs.
     loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
+    n_step, replay_config = config.agent.n_step_update, config.replay
+    memory = replay_config.backend == "memory"
+    # The in-memory buffer's variables go into the TensorFlow checkpoint; Reverb checkpoints itself.
+    buffer = replay.make_memory_buffer(agent.collect_data_spec, replay_config.capacity) if memory else None
     checkpointer = common.Checkpointer(  # restores the latest checkpoint in the folder, if any
         ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var,
-        loop_state=loop_state)
+        loop_state=loop_state, **({"replay_buffer": buffer} if memory else {}))
     state = json.loads(loop_state.numpy().decode()) if resume else None
     replay_dir = run_dir / "replay"
-    if state is not None:
+    if state is not None and not memory:
         replay.keep_only_replay_checkpoint(replay_dir, state["replay_checkpoint"])
-
-    n_step, replay_config = config.agent.n_step_update, config.replay
     table_kwargs = {"min_size": replay_config.batch_size, "n_step_update": n_step,
                     "samples_per_insert": replay_config.samples_per_insert}
-    if replay_config.prioritized:
-        table = replay.make_prioritized_table(agent.collect_data_spec, replay_config.capacity,
-                                              priority_exponent=replay_config.priority_exponent, **table_kwargs)
+    server = client = table = None
+    if memory:
+        observer = replay.MemoryObserver(buffer)
+        iterator = iter(replay.make_memory_dataset(buffer, replay_config.batch_size, n_step))
+        train_step = make_train_step(agent, iterator, config)
     else:
-        table = replay.make_uniform_table(agent.collect_data_spec, replay_config.capacity, **table_kwargs)
-    server = replay.start_server([table], checkpoint_dir=str(replay_dir))
-    address = f"localhost:{server.port}"
-    client = reverb.Client(address)
-    observer = replay.make_observer(client, n_step_update=n_step, table_name=table.name)
-    iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
-    train_step = make_train_step(agent, iterator, config, address, table.name)
+        if replay_config.prioritized:
+            table = replay.make_prioritized_table(agent.collect_data_spec, replay_config.capacity,
+                                                  priority_exponent=replay_config.priority_exponent, **table_kwargs)
+        else:
+            table = replay.make_uniform_table(agent.collect_data_spec, replay_config.capacity, **table_kwargs)
+        server = replay.start_server([table], checkpoint_dir=str(replay_dir))
+        address = f"localhost:{server.port}"
+        client = reverb.Client(address)
+        observer = replay.make_observer(client, n_step_update=n_step, table_name=table.name)
+        iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
+        train_step = make_train_step(agent, iterator, config, address, table.name)
+
+    def replay_items() -> int:
+        """Steps in the memory buffer, or items in the Reverb table."""
+        return observer.num_frames() if memory else client.server_info()[table.name].current_size
     returns = EpisodeReturns(window=10)
     greedy = CompiledPyPolicy(agent.policy, batched=True)
 
@@ -281,11 +295,13 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         env_steps, updates, train_seconds, eval_index = (state[k] for k in ("env_steps", "updates", "train_seconds",
                                                                             "eval_index"))
         solved_at_step, solved_at_seconds = state["solved_at_step"], state["solved_at_seconds"]
-        next_eval, next_checkpoint, observer.priority = state["next_eval"], state["next_checkpoint"], state["priority"]
+        next_eval, next_checkpoint = state["next_eval"], state["next_checkpoint"]
+        if replay_config.prioritized:
+            observer.priority = state["priority"]
         returns.recent.extend(state["recent_returns"])
         resumes = state["resumes"] + [{"env_steps": env_steps, "updates": updates,
                                        "replay_items_saved": state["replay_items"],
-                                       "replay_items_loaded": client.server_info()[table.name].current_size}]
+                                       "replay_items_loaded": replay_items()}]
         _restore_rng_states(state["rng"], env)
         tf.random.set_seed(config.seed + 1_000_003 * len(resumes))  # fresh, reproducible op seeds
         write_json(run_dir / "resumes.json", {"resumes": resumes})
@@ -296,14 +312,16 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         """Replay first, then the agent's checkpoint naming it: a kill between the two leaves the
         previous pair intact (its replay checkpoint is kept until the next one is written)."""
         observer.flush()
-        previous = json.loads(loop_state.numpy().decode())["replay_checkpoint"] if loop_state.numpy() else None
-        replay_name = replay.checkpoint_replay(client, keep=[previous] if previous else [])
+        replay_name = None
+        if not memory:
+            previous = json.loads(loop_state.numpy().decode())["replay_checkpoint"] if loop_state.numpy() else None
+            replay_name = replay.checkpoint_replay(client, keep=[previous] if previous else [])
         loop_state.assign(json.dumps({
             "env_steps": env_steps, "updates": updates, "train_seconds": train_seconds, "eval_index": eval_index,
             "solved_at_step": solved_at_step, "solved_at_seconds": solved_at_seconds, "next_eval": next_eval,
-            "next_checkpoint": next_checkpoint, "priority": observer.priority,
+            "next_checkpoint": next_checkpoint, "priority": getattr(observer, "priority", None),
             "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(env),
-            "replay_checkpoint": replay_name, "replay_items": client.server_info()[table.name].current_size}))
+            "replay_checkpoint": replay_name, "replay_items": replay_items()}))
         env_steps_var.assign(env_steps)
         checkpointer.save(global_step=agent.train_step_counter)
 
@@ -347,7 +365,8 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         # thread (TensorFlow releases the GIL) while the next steps are collected: the
         # ratio stays one update per `update_every` steps, the acting policy is at most
         # one update behind, and everything waits for it before eval and checkpoints.
-        learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates else None
+        # The memory backend runs updates in turn: its sampling then depends only on the seed.
+        learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates and not memory else None
         pending = None
         loss_tensor = None
 
@@ -438,7 +457,8 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         if bar is not None:
             bar.close()
         log.close()
-        server.stop()
+        if server is not None:
+            server.stop()
         env.close()
         for eval_env in eval_envs:
             eval_env.close()
