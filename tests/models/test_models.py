@@ -4,15 +4,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
 
-from tfa_custom_nets.models import (
-    branch_heads,
-    dense_q_model,
-    dense_trunk,
-    dueling_head,
-    minatar_q_model,
-    nature_q_model,
-    q_head,
-)
+from tfa_custom_nets.models import dense_q_model, dueling_head, minatar_q_model, nature_q_model, q_head
 from tfa_custom_nets.networks import KerasQNetwork
 
 ACTIONS = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2)
@@ -63,46 +55,3 @@ def test_pixels_stay_uint8_up_to_the_model():
 def test_channel_order_mismatch_is_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"frames of 84x84|too small.*channels_first=True"):
         nature_q_model(tensor_spec.TensorSpec((4, 84, 84), tf.uint8), ACTIONS)
-
-
-@pytest.mark.parametrize("head_units, dueling", [(4, True), (4, False), (0, True)])
-def test_batched_branch_heads_are_separate_heads_computed_by_hand(head_units, dueling):
-    sizes = [3, 2, 4]
-    inputs = tf.keras.Input((5,))
-    model = branch_heads(tf.keras.Model(inputs, inputs), sizes, head_units=head_units, dueling=dueling)
-    rng = np.random.default_rng(0)
-    model.set_weights([rng.normal(size=w.shape) for w in model.get_weights()])
-    x = rng.normal(size=(2, 5)).astype(np.float32)
-    groups, widest = len(sizes) + dueling, max(sizes)
-    if head_units:
-        w1, b1, w2, b2 = model.get_weights()
-        hidden = np.maximum(x @ w1 + b1, 0).reshape(2, groups, head_units)
-        per_group = [hidden[:, g] @ w2[g] + b2[g] for g in range(groups)]  # group g's own weights only
-    else:
-        w, b = model.get_weights()
-        per_group = [(x @ w + b).reshape(2, groups, widest)[:, g] for g in range(groups)]
-    q = model(x)
-    assert [t.shape for t in q] == [(2, n) for n in sizes]
-    for d, n in enumerate(sizes):
-        a = per_group[d][:, :n]
-        want = per_group[-1][:, :1] + a - a.mean(-1, keepdims=True) if dueling else a
-        np.testing.assert_allclose(q[d].numpy(), want, rtol=1e-4, atol=1e-4)
-
-
-def test_a_branch_head_gets_no_gradient_from_another_branch():
-    sizes = [3, 3]
-    model = branch_heads(dense_trunk((4,), [8]), sizes, head_units=5, dueling=False)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(model(np.ones((1, 4), np.float32))[0])  # branch 0 only
-    hidden_kernel, out_kernel = tape.gradient(loss, [model.get_layer("heads_hidden").kernel,
-                                                     model.get_layer("heads_out").kernel])
-    assert np.any(hidden_kernel.numpy()[:, :5]) and not np.any(hidden_kernel.numpy()[:, 5:])
-    assert np.any(out_kernel.numpy()[0]) and not np.any(out_kernel.numpy()[1])
-
-
-def test_batched_branch_heads_initialise_like_separate_dense_layers():
-    model = branch_heads(dense_trunk((4,), [256]), [33] * 6, head_units=128, dueling=True)
-    kernel = model.get_layer("heads_out").kernel.numpy()
-    limit = np.sqrt(6 / (128 + 33))  # Glorot for one Dense(33) on 128 inputs
-    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.9 * limit
-    assert not np.allclose(kernel[0], kernel[1])  # each group drawn on its own

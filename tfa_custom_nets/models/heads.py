@@ -12,7 +12,6 @@ the result is a plain functional model that `KerasQNetwork` wraps like any other
     trunk features ──┬── Dense(h) ── Dense(1)    V(s)                 (dueling only)
                      ├── Dense(h) ── Dense(n_1)  A_1(s, .)  -> Q_1 = V + A_1 - mean A_1
                      └── ...         Dense(n_D)  A_D(s, .)  -> Q_D
-(run batched: one wide Dense for every hidden layer, one `BranchDense` for every output layer)
 """
 
 from __future__ import annotations
@@ -60,61 +59,9 @@ def dueling_head(trunk: tf.keras.Model, num_actions: int, name: str = "dueling_q
     return tf.keras.Model(trunk.inputs, q_values, name=name)
 
 
-class BranchDense(tf.keras.layers.Layer):
-    """A separate linear layer per group, run as one batched matmul: `[B, G, h] -> [B, G, units]`.
-
-    Each group's `[h, units]` kernel is initialised like a `Dense(units)` layer's on `h` inputs.
-    """
-
-    def __init__(self, units: int, **kwargs):
-        super().__init__(**kwargs)
-        self.units = int(units)
-
-    def build(self, input_shape):
-        groups, width = int(input_shape[-2]), int(input_shape[-1])
-        limit = (6.0 / (width + self.units)) ** 0.5  # Glorot uniform with one group's fans
-
-        def per_group(shape, dtype=None):
-            return tf.random.uniform(shape, -limit, limit, dtype=dtype)
-
-        self.kernel = self.add_weight("kernel", (groups, width, self.units), initializer=per_group)
-        self.bias = self.add_weight("bias", (groups, self.units), initializer="zeros")
-
-    def call(self, inputs):
-        return tf.einsum("bgh,ghu->bgu", inputs, self.kernel) + self.bias
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
-
-
-class BranchQ(tf.keras.layers.Layer):
-    """`[B, G, widest]` group outputs -> D tensors `[B, n_d]`; with `dueling` the last group's first
-    entry is the shared V(s) and branch d's Q is `V + A_d - mean A_d`."""
-
-    def __init__(self, branch_sizes, dueling: bool, **kwargs):
-        super().__init__(**kwargs)
-        self.branch_sizes, self.dueling = [int(n) for n in branch_sizes], bool(dueling)
-
-    def call(self, outputs):
-        heads = [outputs[:, d, :n] for d, n in enumerate(self.branch_sizes)]
-        if not self.dueling:
-            return heads
-        value = outputs[:, -1, :1]
-        return [value + a - tf.reduce_mean(a, axis=-1, keepdims=True) for a in heads]
-
-    def get_config(self):
-        return {**super().get_config(), "branch_sizes": self.branch_sizes, "dueling": self.dueling}
-
-
 def branch_heads(trunk: tf.keras.Model, branch_sizes, head_units: int = 128, dueling: bool = True,
                  name: str = "branching_q_model") -> tf.keras.Model:
     """`trunk` followed by one Q-head per action dimension: a model with D outputs `[B, n_d]`.
-
-    The heads are independent (no weight is shared between branches) but run batched: every
-    head's hidden layer is one slice of a single `Dense(G * head_units)` on the trunk features
-    (G = D branches, plus the value stream when dueling), and every head's output layer one group
-    of a `BranchDense`. That is the same function as G separate layer pairs with a few large
-    matmuls instead of many small ones.
 
     Args:
       trunk: a functional or Sequential model ending in flat features `[B, F]`.
@@ -127,13 +74,18 @@ def branch_heads(trunk: tf.keras.Model, branch_sizes, head_units: int = 128, due
     if not sizes or min(sizes) < 1:
         raise ValueError(f"branch_heads: branch_sizes must be positive ints, got {branch_sizes!r}.")
     _check_trunk(trunk, -1, "branch_heads")
-    groups, widest = len(sizes) + int(dueling), max(sizes)
-    if head_units > 0:
-        hidden = tf.keras.layers.Dense(groups * head_units, activation="relu", name="heads_hidden")(trunk.output)
-        hidden = tf.keras.layers.Reshape((groups, head_units), name="heads_hidden_split")(hidden)
-        grouped = BranchDense(widest, name="heads_out")(hidden)
-    else:
-        grouped = tf.keras.layers.Dense(groups * widest, name="heads_out")(trunk.output)
-        grouped = tf.keras.layers.Reshape((groups, widest), name="heads_out_split")(grouped)
-    outputs = BranchQ(sizes, dueling, name="branch_q")(grouped)
+    features = trunk.output
+
+    def hidden(label):
+        if head_units <= 0:
+            return features
+        return tf.keras.layers.Dense(head_units, activation="relu", name=f"{label}_hidden")(features)
+
+    outputs = []
+    value = tf.keras.layers.Dense(1, name="value")(hidden("value")) if dueling else None
+    for d, n in enumerate(sizes):
+        head = tf.keras.layers.Dense(n, name=f"branch_{d}_{'advantage' if dueling else 'q'}")(hidden(f"branch_{d}"))
+        if dueling:
+            head = tf.keras.layers.Add(name=f"branch_{d}_q")([value, CentreAdvantage(name=f"branch_{d}_centre")(head)])
+        outputs.append(head)
     return tf.keras.Model(trunk.inputs, outputs, name=name)
