@@ -54,15 +54,13 @@ def make_memory_dataset(buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer, 
     Not prefetched: each batch is drawn when the train step asks for it, so what it holds depends
     only on the seed and the steps written so far (no race with the collection thread).
     """
-    length, draw = sequence_length(n_step_update), 2 * batch_size
+    length = sequence_length(n_step_update)
 
-    def first_valid(trajectory, info):
-        # Uniform over windows inside one episode: draw 2B windows, keep the first B of those.
+    def valid_windows(trajectory, info):
+        # Draw B windows at a time, keep those inside one episode; unbatch + batch refills to B.
         valid = ~tf.reduce_any(tf.equal(trajectory.step_type[:, :-1], StepType.LAST), axis=1)
-        return tf.nest.map_structure(lambda x: tf.boolean_mask(x, valid)[:batch_size], (trajectory, info))
+        return tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(lambda x: tf.boolean_mask(x, valid),
+                                                                        (trajectory, info)))
 
-    def full(trajectory, _):  # a batch with fewer than B valid windows (almost never) is drawn again
-        return tf.equal(tf.shape(trajectory.step_type)[0], batch_size)
-
-    dataset = buffer.as_dataset(sample_batch_size=draw, num_steps=length, single_deterministic_pass=False)
-    return dataset.map(first_valid).filter(full)
+    dataset = buffer.as_dataset(sample_batch_size=batch_size, num_steps=length, single_deterministic_pass=False)
+    return dataset.flat_map(valid_windows).batch(batch_size, drop_remainder=True)
