@@ -35,18 +35,23 @@ def sequence_length(n_step_update: int = 1) -> int:
     return n_step_update + 1
 
 
-def make_uniform_table(collect_data_spec, capacity: int, min_size: int, n_step_update: int = 1,
-                       samples_per_insert: float | None = None, name: str = TABLE) -> reverb.Table:
-    """A FIFO table of `capacity` items sampled uniformly once `min_size` are in."""
-    signature = tensor_spec.add_outer_dim(collect_data_spec, sequence_length(n_step_update))
+def _fifo_table(name: str, collect_data_spec, capacity: int, min_size: int, n_step_update: int,
+                sampler, samples_per_insert: float | None) -> reverb.Table:
     return reverb.Table(
         name,
         max_size=capacity,
-        sampler=reverb.selectors.Uniform(),
+        sampler=sampler,
         remover=reverb.selectors.Fifo(),
         rate_limiter=make_rate_limiter(min_size, samples_per_insert),
-        signature=signature,
+        signature=tensor_spec.add_outer_dim(collect_data_spec, sequence_length(n_step_update)),
     )
+
+
+def make_uniform_table(collect_data_spec, capacity: int, min_size: int, n_step_update: int = 1,
+                       samples_per_insert: float | None = None, name: str = TABLE) -> reverb.Table:
+    """A FIFO table of `capacity` items sampled uniformly once `min_size` are in."""
+    return _fifo_table(name, collect_data_spec, capacity, min_size, n_step_update, reverb.selectors.Uniform(),
+                       samples_per_insert)
 
 
 def make_rate_limiter(min_size: int, samples_per_insert: float | None = None,
@@ -68,15 +73,8 @@ def make_prioritized_table(collect_data_spec, capacity: int, min_size: int, n_st
     """A FIFO table of `capacity` items sampled in proportion to `priority ** priority_exponent`."""
     if not 0.0 <= priority_exponent <= 1.0:
         raise ValueError(f"priority_exponent (alpha) must be in [0, 1], got {priority_exponent}; 0 is uniform.")
-    signature = tensor_spec.add_outer_dim(collect_data_spec, sequence_length(n_step_update))
-    return reverb.Table(
-        name,
-        max_size=capacity,
-        sampler=reverb.selectors.Prioritized(priority_exponent),
-        remover=reverb.selectors.Fifo(),
-        rate_limiter=make_rate_limiter(min_size, samples_per_insert),
-        signature=signature,
-    )
+    return _fifo_table(name, collect_data_spec, capacity, min_size, n_step_update,
+                       reverb.selectors.Prioritized(priority_exponent), samples_per_insert)
 
 
 def importance_weights(probability: tf.Tensor, table_size: tf.Tensor, beta) -> tf.Tensor:
