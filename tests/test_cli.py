@@ -57,6 +57,7 @@ def test_train_writes_the_whole_run_directory(cartpole_run):
         rows = list(csv.DictReader(f))
     assert [int(r["env_steps"]) for r in rows] == [500, 1000, 1500]
     assert float(rows[-1]["eval_mean"]) == pytest.approx(summary["eval_mean"])
+    assert all(100 < float(r["rss_mb"]) < 10_000 for r in rows)  # MiB of a process running TensorFlow
 
 
 def test_saved_policy_loads_with_plain_tf_saved_model(cartpole_run):

@@ -13,7 +13,15 @@ from pathlib import Path
 import tensorflow as tf
 
 METRIC_FIELDS = ["env_steps", "updates", "train_seconds", "eval_mean", "eval_std", "eval_min",
-                 "eval_max", "train_return", "epsilon", "loss", "env_steps_per_s"]
+                 "eval_max", "train_return", "epsilon", "loss", "env_steps_per_s", "rss_mb"]
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MiB (Linux `/proc`; NaN elsewhere)."""
+    statm = Path("/proc/self/statm")
+    if not statm.exists():
+        return float("nan")
+    return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int) -> Path:

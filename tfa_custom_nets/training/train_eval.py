@@ -41,7 +41,7 @@ from tfa_custom_nets.training.config import EnvConfig, TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import evaluate
 from tfa_custom_nets.training.presets import resolve_ref
-from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, write_json
+from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, rss_mb, write_json
 
 EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training env
 
@@ -337,7 +337,8 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
                  "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
                  "eval_min": float(scores.min()), "eval_max": float(scores.max()),
                  "train_return": train_return, "epsilon": float(epsilon()), "loss": loss,
-                 "env_steps_per_s": env_steps / train_seconds if train_seconds else None})
+                 "env_steps_per_s": env_steps / train_seconds if train_seconds else None,
+                 "rss_mb": round(rss_mb(), 1)})
         last_eval = (env_steps, scores)
         return scores
 
