@@ -33,6 +33,8 @@ def test_override_refuses_bad_assignments(assignment, message):
     ("replay.capacity=-5", r"capacity must be >= 1, got -5"),
     ("replay.batch_size=2000", r"learning_starts \(1000\) must be >= replay.batch_size \(2000\)"),
     ("agent.kind='sac'", r"agent.kind must be 'dqn', 'ddqn' or 'bdq'"),
+    ("agent.exploration='boltzmann'", r"agent.exploration must be 'epsilon_greedy' or 'ez_greedy'"),
+    ("agent.ez_max_repeat=0", r"agent.ez_max_repeat >= 1, got 2.0 and 0"),
     ("update_every=0", r"update_every must be an int >= 1"),
     ("agent.learning_rate=-1.0", r"learning_rate must be > 0"),
 ])

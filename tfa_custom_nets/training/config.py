@@ -77,6 +77,14 @@ class AgentConfig:
     epsilon_schedule: str = "linear"
     """`linear` (equal steps down) or `exponential` (the same factor every step, `start *
     (end / start) ** progress`; needs epsilon_end > 0)."""
+    exploration: str = "epsilon_greedy"
+    """`epsilon_greedy` (one random action with probability epsilon), or `ez_greedy`: with
+    probability epsilon a random action held for n steps, P(n) ∝ n ** -ez_mu for n = 1..ez_max_repeat
+    (temporally-extended epsilon-greedy, Dabney et al. 2021; `agents.ez_greedy`)."""
+    ez_mu: float = 2.0
+    """`ez_greedy`: the zeta exponent of the hold length (0 makes every length equally likely)."""
+    ez_max_repeat: int = 100
+    """`ez_greedy`: the longest hold, in env steps."""
     target_aggregation: str = "mean"
     """`bdq` only: how branches' next-state values combine into the TD target (`mean`, `max`,
     `independent`)."""
@@ -106,6 +114,10 @@ class AgentConfig:
                  f"{self.epsilon_end} and {self.epsilon_start}; use 'linear' to decay to 0.")
         _require(self.epsilon_decay_steps >= 1,
                  f"agent.epsilon_decay_steps must be >= 1, got {self.epsilon_decay_steps}.")
+        _require(self.exploration in ("epsilon_greedy", "ez_greedy"),
+                 f"agent.exploration must be 'epsilon_greedy' or 'ez_greedy', got {self.exploration!r}.")
+        _require(self.ez_mu >= 0 and self.ez_max_repeat >= 1,
+                 f"agent.ez_mu must be >= 0 and agent.ez_max_repeat >= 1, got {self.ez_mu} and {self.ez_max_repeat}.")
 
 
 @dataclass(frozen=True)

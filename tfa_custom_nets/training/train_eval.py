@@ -33,7 +33,7 @@ from tf_agents.utils import common
 from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in notebooks
 
 from tfa_custom_nets import envs, replay
-from tfa_custom_nets.agents import BranchingDqnAgent
+from tfa_custom_nets.agents import BranchingDqnAgent, EzGreedyPyPolicy
 from tfa_custom_nets.agents.branching_policies import branch_sizes_of
 from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasQNetwork
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
@@ -199,14 +199,17 @@ def resumable_run_dir(run_dir: str | Path) -> Path:
     return path
 
 
-def _rng_states(env) -> dict:
+def _rng_states(env, collect_policy) -> dict:
     numpy_state = np.random.get_state()
     return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
             "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
-            "env": env.gym_env.unwrapped.np_random.bit_generator.state}
+            "env": env.gym_env.unwrapped.np_random.bit_generator.state,
+            "collect": collect_policy.rng.bit_generator.state if hasattr(collect_policy, "rng") else None}
 
 
-def _restore_rng_states(states: dict, env) -> None:
+def _restore_rng_states(states: dict, env, collect_policy) -> None:
+    if states.get("collect") is not None:
+        collect_policy.rng.bit_generator.state = states["collect"]
     kind, keys, *rest = states["numpy"]
     np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
     version, internal, gauss = states["python"]
@@ -279,6 +282,13 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
         train_step = make_train_step(agent, iterator, config, address, table.name)
 
+    if config.agent.exploration == "ez_greedy":
+        collect_policy = EzGreedyPyPolicy(CompiledPyPolicy(agent.policy), epsilon=lambda: float(epsilon()),
+                                          mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat,
+                                          seed=config.seed)
+    else:
+        collect_policy = CompiledPyPolicy(agent.collect_policy)
+
     def replay_items() -> int:
         """Steps in the memory buffer, or items in the Reverb table."""
         return observer.num_frames() if memory else client.server_info()[table.name].current_size
@@ -302,7 +312,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         resumes = state["resumes"] + [{"env_steps": env_steps, "updates": updates,
                                        "replay_items_saved": state["replay_items"],
                                        "replay_items_loaded": replay_items()}]
-        _restore_rng_states(state["rng"], env)
+        _restore_rng_states(state["rng"], env, collect_policy)
         tf.random.set_seed(config.seed + 1_000_003 * len(resumes))  # fresh, reproducible op seeds
         write_json(run_dir / "resumes.json", {"resumes": resumes})
     log = MetricsLog(run_dir, resume_before=next_eval if state is not None else None)
@@ -320,7 +330,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
             "env_steps": env_steps, "updates": updates, "train_seconds": train_seconds, "eval_index": eval_index,
             "solved_at_step": solved_at_step, "solved_at_seconds": solved_at_seconds, "next_eval": next_eval,
             "next_checkpoint": next_checkpoint, "priority": getattr(observer, "priority", None),
-            "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(env),
+            "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(env, collect_policy),
             "replay_checkpoint": replay_name, "replay_items": replay_items()}))
         env_steps_var.assign(env_steps)
         checkpointer.save(global_step=agent.train_step_counter)
@@ -360,8 +370,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
             time_step = env.reset()
         bar.update(env_steps)
 
-        collect = py_driver.PyDriver(env, CompiledPyPolicy(agent.collect_policy), [observer, returns],
-                                     max_steps=config.update_every)
+        collect = py_driver.PyDriver(env, collect_policy, [observer, returns], max_steps=config.update_every)
         # With async_updates, the update for the steps just collected runs on a second
         # thread (TensorFlow releases the GIL) while the next steps are collected: the
         # ratio stays one update per `update_every` steps, the acting policy is at most

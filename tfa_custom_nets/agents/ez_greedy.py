@@ -1,0 +1,62 @@
+"""Temporally-extended epsilon-greedy exploration (ez-greedy; Dabney, Ostrovski and Barreto, ICLR 2021).
+
+At each step where no random action is being held, with probability epsilon a uniformly random
+action is drawn and then repeated for `n` steps, `n` drawn from a zeta distribution truncated to
+`1..max_repeat` (`P(n) ∝ n ** -mu`; `mu=0` makes every length equally likely); otherwise the greedy
+policy acts. With `max_repeat=1` this is plain epsilon-greedy. Held actions reach states that
+single random actions almost never chain together, such as MountainCar's flag, which needs
+tens of steps of pushing one way and then the other.
+
+    from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
+    from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
+
+    collect_policy = EzGreedyPyPolicy(CompiledPyPolicy(agent.policy), epsilon=lambda: 0.1,
+                                      mu=1.0, max_repeat=50, seed=0)
+    py_driver.PyDriver(env, collect_policy, observers, max_steps=1000).run(env.reset())
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from tf_agents.policies import py_policy
+from tf_agents.trajectories import policy_step
+
+
+def repeat_probabilities(mu: float, max_repeat: int) -> np.ndarray:
+    """P(n) for n = 1..max_repeat, proportional to n ** -mu."""
+    if max_repeat < 1 or mu < 0:
+        raise ValueError(f"repeat_probabilities: expected max_repeat >= 1 and mu >= 0, got {max_repeat} and {mu}.")
+    weights = np.arange(1, max_repeat + 1, dtype=np.float64) ** -mu
+    return weights / weights.sum()
+
+
+class EzGreedyPyPolicy(py_policy.PyPolicy):
+    """Wraps a greedy `PyPolicy` for one (unbatched) env; `epsilon()` is read at each decision."""
+
+    def __init__(self, greedy: py_policy.PyPolicy, epsilon: Callable[[], float], mu: float = 2.0,
+                 max_repeat: int = 100, seed: int | None = None):
+        super().__init__(greedy.time_step_spec, greedy.action_spec)
+        self._greedy = greedy
+        self._epsilon = epsilon
+        self._probabilities = repeat_probabilities(mu, max_repeat)
+        self.rng = np.random.default_rng(seed)
+        self._held, self._left = None, 0
+
+    def _random_action(self):
+        spec = self.action_spec
+        low = np.broadcast_to(spec.minimum, spec.shape)
+        high = np.broadcast_to(spec.maximum, spec.shape)
+        return self.rng.integers(low, high + 1, size=spec.shape).astype(spec.dtype)
+
+    def _action(self, time_step, policy_state, seed=None):
+        if time_step.is_first():  # a held action never crosses into a new episode
+            self._left = 0
+        if self._left == 0 and self.rng.random() < float(self._epsilon()):
+            self._held = self._random_action()
+            self._left = 1 + int(self.rng.choice(len(self._probabilities), p=self._probabilities))
+        if self._left > 0:
+            self._left -= 1
+            return policy_step.PolicyStep(self._held, (), ())
+        return self._greedy.action(time_step)
