@@ -63,7 +63,7 @@ def main() -> None:
         solved = [r["solved_at_step"] for r in rows if r["solved_at_step"] is not None]
         tail = statistics.mean(v for r in rows for _, v in r["curve"][-3:])
         lines.append(f"| {tau:g} | {period} | {len(solved)} of {len(rows)} | "
-                     f"{statistics.median(solved) if solved else '-'} | "
+                     f"{format(statistics.median(solved), '.0f') if solved else '-'} | "
                      f"{', '.join(format(r['final'], '.0f') for r in rows)} | {tail:.0f} |")
     (HERE / "study.md").write_text("\n".join(lines) + "\n")
     (HERE / "study.json").write_text(json.dumps({"machine": m, "steps": args.steps, "results": results}, indent=1))
