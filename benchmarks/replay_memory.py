@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,15 +27,12 @@ import tensorflow as tf
 from tf_agents.trajectories import trajectory
 
 from tfa_custom_nets import replay
+from tfa_custom_nets.training.run_files import rss_mb
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SHAPE = (4, 84, 84)
 SOURCES = ("random", "pong")
 DTYPES = ("uint8", "float32")
-
-
-def rss_bytes() -> int:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def frames(source: str, steps: int) -> np.ndarray:
@@ -65,14 +61,14 @@ def bytes_per_step(source: str, dtype, steps: int) -> float:
     server = replay.start_server([replay.make_uniform_table(spec, capacity=steps, min_size=1)])
     observer = replay.make_observer(reverb.Client(f"localhost:{server.port}"))
     gc.collect()
-    before = rss_bytes()
+    before = rss_mb()
     for stack in stacks:
         observation = stack.astype(dtype.as_numpy_dtype)
         observer(trajectory.Trajectory(np.int32(1), observation, np.int64(0), (), np.int32(1), np.float32(1),
                                        np.float32(1)))
     observer.flush()
     gc.collect()
-    used = (rss_bytes() - before) / steps
+    used = (rss_mb() - before) * 2**20 / steps
     observer.close()
     server.stop()
     return used
