@@ -204,7 +204,7 @@ def _rng_states(env, collect_policy) -> dict:
     return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
             "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
             "env": env.gym_env.unwrapped.np_random.bit_generator.state,
-            "collect": collect_policy.rng.bit_generator.state if hasattr(collect_policy, "rng") else None}
+            "collect": collect_policy.rng.bit_generator.state if isinstance(collect_policy, EzGreedyPyPolicy) else None}
 
 
 def _restore_rng_states(states: dict, env, collect_policy) -> None:
