@@ -133,3 +133,43 @@ def test_training_loop_collects_with_ez_greedy_and_repeats_for_a_seed(tmp_path):
     # epsilon 1 throughout: one random action per step keeps the pole up ~22 steps; holding
     # one action for up to 30 steps drops it sooner
     assert first[-1] < run("c", "epsilon_greedy")[-1]
+
+
+class BatchedConstantPolicy(ConstantPolicy):
+    def _action(self, time_step, policy_state, seed=None):
+        self.calls += 1
+        return policy_step.PolicyStep(np.full(len(time_step.step_type), self._value), (), ())
+
+
+def batch_of(step_types):
+    n = len(step_types)
+    return ts.TimeStep(np.array(step_types, np.int32), np.zeros(n, np.float32), np.ones(n, np.float32),
+                       np.zeros((n, 1), np.float32))
+
+
+def test_batched_envs_each_hold_their_own_action_and_cut_it_at_their_own_episode_start():
+    spec = array_spec.BoundedArraySpec((), np.int64, 0, 2)
+    epsilon = {"value": 1.0}
+    greedy = BatchedConstantPolicy(array_spec.BoundedArraySpec((), np.int64, -1, 2), -1)
+    policy = EzGreedyPyPolicy(greedy, epsilon=lambda: epsilon["value"], mu=0.0, max_repeat=1000, seed=0, num_envs=3)
+    policy._action_spec = spec  # random actions from 0..2; the greedy -1 marks "not holding"
+    F, M = ts.StepType.FIRST, ts.StepType.MID
+    held = policy.action(batch_of([F, F, F])).action
+    assert (held >= 0).all() and greedy.calls == 0  # all three hold: no greedy call needed
+    epsilon["value"] = 0.0
+    for _ in range(5):
+        np.testing.assert_array_equal(policy.action(batch_of([M, M, M])).action, held)
+    action = policy.action(batch_of([M, F, M])).action  # env 1 starts a new episode: its hold ends
+    np.testing.assert_array_equal(action, [held[0], -1, held[2]])
+    assert greedy.calls == 1
+
+
+def test_batched_epsilon_zero_is_greedy_and_one_is_random_per_env():
+    spec = array_spec.BoundedArraySpec((), np.int64, 0, 2)
+    greedy = BatchedConstantPolicy(spec, 1)
+    policy = EzGreedyPyPolicy(greedy, epsilon=lambda: 0.0, mu=0.0, max_repeat=5, seed=0, num_envs=4)
+    assert (policy.action(batch_of([0] * 4)).action == 1).all()
+    policy = EzGreedyPyPolicy(greedy, epsilon=lambda: 1.0, mu=0.0, max_repeat=1, seed=0, num_envs=4)
+    actions = np.stack([policy.action(batch_of([1] * 4)).action for _ in range(200)])
+    for env in range(4):
+        assert set(actions[:, env]) == {0, 1, 2}

@@ -82,3 +82,36 @@ def test_memory_backend_samples_the_same_items(n_step_update):
     assert batch.observation.shape[1] == n_step_update + 1
     sampled = {tuple(np.asarray(w).ravel()) for w in batch.observation.numpy()}
     assert sampled == windows  # every Reverb item drawn, and nothing that crosses an episode's end
+
+
+def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
+    """Two envs with different episode lengths stepped as one batch: the batched observer's items
+    are, as a set, those of one TransitionObserver per env fed that env's unbatched steps."""
+    from tf_agents.environments import batched_py_environment
+
+    def make(terminate_at):
+        return envs.load(ScriptedEnv(terminate_at=terminate_at), seed=terminate_at)
+
+    batched_env = batched_py_environment.BatchedPyEnvironment([make(3), make(5)], multithreading=False)
+    policy = random_py_policy.RandomPyPolicy(batched_env.time_step_spec(), batched_env.action_spec(), seed=1,
+                                             outer_dims=(2,))
+    stream = []
+    py_driver.PyDriver(batched_env, policy, [stream.append], max_steps=24).run(batched_env.reset())
+    rows = [[tf.nest.map_structure(lambda x, i=i: x[i], step) for step in stream] for i in range(2)]
+    single = tensor_spec.from_spec(batched_env.time_step_spec())
+    data_spec = trajectory.Trajectory(*tensor_spec.from_spec(trajectory.from_transition(
+        single, policy_step.PolicyStep(tensor_spec.from_spec(batched_env.action_spec()), (), ()), single)))
+
+    count, batched = items_written(lambda c: replay.make_observer(c, 2, "queue", num_envs=2), data_spec, stream, 2)
+    per_env = [items_written(lambda c: replay.make_observer(c, 2, "queue"), data_spec, row, 2) for row in rows]
+    # env 0: episodes of 3 steps (4 trajectory steps each, 3-step windows: 2 per episode); env 1: 5 steps
+    assert count == sum(c for c, _ in per_env) > 0
+
+    def item_set(data):
+        return sorted(map(tuple, np.concatenate([data.observation.numpy().reshape(len(data.reward), -1),
+                                                 data.reward.numpy()], axis=1).tolist()))
+
+    assert item_set(batched) == sorted(item_set(per_env[0][1]) + item_set(per_env[1][1]))
+    # no item mixes the envs: an item's observations count 0, 1, 2 within one episode
+    steps = batched.observation.numpy()[..., 0]
+    assert (np.diff(steps, axis=1) == 1).all()

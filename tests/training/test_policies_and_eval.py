@@ -110,6 +110,21 @@ def test_episode_returns_sum_rewards_per_episode_and_skip_boundaries():
     assert list(returns.recent) == [3.0, 5.0] and returns.episodes == 2 and returns.mean() == 4.0
 
 
+def test_episode_returns_of_a_batch_keep_each_envs_episode_apart():
+    returns = EpisodeReturns(window=5)
+    F, M, L = StepType.FIRST, StepType.MID, StepType.LAST
+
+    def traj(step_types, next_step_types, rewards):
+        return trajectory.Trajectory(np.int32(step_types), np.zeros((2, 2)), np.zeros(2, np.int64), (),
+                                     np.int32(next_step_types), np.float32(rewards), np.ones(2, np.float32))
+
+    returns(traj([F, F], [M, L], [1, 10]))  # env 1: a one-step episode (10)
+    returns(traj([M, L], [L, F], [2, 99]))  # env 0 ends at 3; env 1's boundary carries no reward
+    returns(traj([L, F], [F, M], [99, 20]))
+    returns(traj([F, M], [L, L], [4, 30]))  # env 0: 4; env 1: 20 + 30
+    assert list(returns.recent) == [10.0, 3.0, 4.0, 50.0] and returns.episodes == 4
+
+
 def test_uniform_random_policy_samples_each_branch_in_its_own_range():
     from tf_agents.specs import array_spec
     from tf_agents.trajectories import time_step as ts

@@ -53,3 +53,31 @@ def test_agent_kind_and_action_space_mismatches_stop_before_training(env_id, kin
     obs_spec = tensor_spec.from_spec(env.observation_spec())
     with pytest.raises(ValueError, match=message):
         make_q_network(config, obs_spec, action_spec, branch_spec(env, action_spec))
+
+
+def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(tmp_path):
+    """3 envs stepped as a batch, one update per 2 env steps (each iteration collects 3 steps, so
+    1 or 2 updates are due): every training episode returns 1 + 2 + ... + 10 = 55 whatever the
+    actions, and every env's steps reach the replay and the checkpointed RNG states."""
+    import csv
+    import json
+
+    import tensorflow as tf
+
+    gym.register("tfa_test/Scripted10-v0", entry_point=ScriptedEnv, kwargs={"terminate_at": 10})
+    config = override(TrainConfig(), [
+        "env.id='tfa_test/Scripted10-v0'", "env.threshold=1000.0", "num_envs=3", "update_every=2",
+        "total_env_steps=1000", "replay.learning_starts=200", "replay.capacity=5000", "replay.batch_size=16",
+        "eval_interval=500", "eval_episodes=2", "progress=False", "network.kwargs={'hidden_units': [8]}",
+        f"run_dir={str(tmp_path / 'run')!r}"])
+    summary = train_eval(config)
+    steps = summary["env_steps"]
+    assert 1000 <= steps < 1003
+    assert summary["updates"] == (steps - 200) // 2
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        assert [float(r["train_return"]) for r in csv.DictReader(f)] == [55.0, 55.0]
+    checkpoint = tf.train.latest_checkpoint(str(tmp_path / "run" / "checkpoints"))
+    state = json.loads(tf.train.load_variable(checkpoint, "loop_state/.ATTRIBUTES/VARIABLE_VALUE"))
+    # n=1: an episode's k steps make k items once its boundary step is written, k - 1 before
+    assert steps - 3 <= state["replay_items"] <= steps
+    assert len(state["rng"]["envs"]) == 3 and len({str(s) for s in state["rng"]["envs"]}) == 3

@@ -33,16 +33,26 @@ def repeat_probabilities(mu: float, max_repeat: int) -> np.ndarray:
 
 
 class EzGreedyPyPolicy(py_policy.PyPolicy):
-    """Wraps a greedy `PyPolicy` for one (unbatched) env; `epsilon()` is read at each decision."""
+    """Wraps a greedy `PyPolicy`; `epsilon()` is read at each decision.
+
+    For one unbatched env by default; with `num_envs`, for batched time steps of that many envs
+    (the greedy policy then takes batches too), each env holding its own random action.
+    """
 
     def __init__(self, greedy: py_policy.PyPolicy, epsilon: Callable[[], float], mu: float = 2.0,
-                 max_repeat: int = 100, seed: int | None = None):
+                 max_repeat: int = 100, seed: int | None = None, num_envs: int | None = None):
         super().__init__(greedy.time_step_spec, greedy.action_spec)
         self._greedy = greedy
         self._epsilon = epsilon
         self._probabilities = repeat_probabilities(mu, max_repeat)
         self.rng = np.random.default_rng(seed)
-        self._held, self._left = None, 0
+        self._num_envs = num_envs
+        if num_envs is None:
+            self._held, self._left = None, 0
+        else:
+            spec = greedy.action_spec
+            self._held = np.zeros((num_envs,) + tuple(spec.shape), spec.dtype)
+            self._left = np.zeros(num_envs, np.int64)
 
     def _random_action(self):
         spec = self.action_spec
@@ -51,6 +61,8 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
         return self.rng.integers(low, high + 1, size=spec.shape).astype(spec.dtype)
 
     def _action(self, time_step, policy_state, seed=None):
+        if self._num_envs is not None:
+            return self._batched_action(time_step)
         if time_step.is_first():  # a held action never crosses into a new episode
             self._left = 0
         if self._left == 0 and self.rng.random() < float(self._epsilon()):
@@ -60,3 +72,20 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
             self._left -= 1
             return policy_step.PolicyStep(self._held, (), ())
         return self._greedy.action(time_step)
+
+    def _batched_action(self, time_step):
+        left = self._left
+        left[time_step.is_first()] = 0
+        epsilon = float(self._epsilon())
+        for i in np.flatnonzero(left == 0):
+            if self.rng.random() < epsilon:
+                self._held[i] = self._random_action()
+                left[i] = 1 + int(self.rng.choice(len(self._probabilities), p=self._probabilities))
+        holding = left > 0
+        if holding.all():
+            action = self._held.copy()
+        else:
+            action = np.array(self._greedy.action(time_step).action)
+            action[holding] = self._held[holding]
+        left[holding] -= 1
+        return policy_step.PolicyStep(action, (), ())

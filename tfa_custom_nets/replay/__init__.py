@@ -5,6 +5,7 @@ from tfa_custom_nets.replay.memory_replay import MemoryObserver, make_memory_buf
 from tfa_custom_nets.replay.reverb_replay import (
     PRIORITIZED_TABLE,
     TABLE,
+    BatchedTransitionObserver,
     TransitionObserver,
     checkpoint_replay,
     importance_weights,
@@ -19,7 +20,7 @@ from tfa_custom_nets.replay.reverb_replay import (
     td_priorities,
 )
 
-__all__ = ["MemoryObserver", "PRIORITIZED_TABLE", "TABLE", "TransitionObserver", "checkpoint_replay",
-           "importance_weights", "keep_only_replay_checkpoint", "make_dataset", "make_memory_buffer",
-           "make_memory_dataset", "make_observer", "make_prioritized_table", "make_rate_limiter", "make_uniform_table",
-           "sequence_length", "start_server", "td_priorities"]
+__all__ = ["BatchedTransitionObserver", "MemoryObserver", "PRIORITIZED_TABLE", "TABLE", "TransitionObserver",
+           "checkpoint_replay", "importance_weights", "keep_only_replay_checkpoint", "make_dataset",
+           "make_memory_buffer", "make_memory_dataset", "make_observer", "make_prioritized_table",
+           "make_rate_limiter", "make_uniform_table", "sequence_length", "start_server", "td_priorities"]

@@ -20,20 +20,31 @@ from tf_agents.trajectories import StepType
 from tfa_custom_nets.replay.reverb_replay import sequence_length
 
 
-def make_memory_buffer(collect_data_spec, capacity: int) -> tf_uniform_replay_buffer.TFUniformReplayBuffer:
-    """A FIFO ring of `capacity` trajectory steps held in TensorFlow variables (one stream)."""
-    return tf_uniform_replay_buffer.TFUniformReplayBuffer(collect_data_spec, batch_size=1, max_length=capacity)
+def make_memory_buffer(collect_data_spec, capacity: int,
+                       num_envs: int = 1) -> tf_uniform_replay_buffer.TFUniformReplayBuffer:
+    """A FIFO ring of `capacity` trajectory steps held in TensorFlow variables: one stream per env,
+    `ceil(capacity / num_envs)` steps each."""
+    return tf_uniform_replay_buffer.TFUniformReplayBuffer(collect_data_spec, batch_size=num_envs,
+                                                          max_length=-(-capacity // num_envs))
 
 
 class MemoryObserver:
-    """A `PyDriver` observer that appends every step to the buffer (one compiled call per step)."""
+    """A `PyDriver` observer that appends every step to the buffer (one compiled call per step).
 
-    def __init__(self, buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer):
+    With `num_envs`, each trajectory holds one row per env (a `BatchedPyEnvironment`'s steps),
+    written to that env's stream of a buffer made with the same `num_envs`.
+    """
+
+    def __init__(self, buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer, num_envs: int | None = None):
         self._buffer = buffer
+        batched = num_envs is not None
+        spec = buffer.data_spec
+        if batched:
+            spec = tf.nest.map_structure(lambda s: tf.TensorSpec([num_envs] + s.shape.as_list(), s.dtype), spec)
 
-        @tf.function(input_signature=[buffer.data_spec], autograph=False)
+        @tf.function(input_signature=[spec], autograph=False)
         def add(step):
-            buffer.add_batch(tf.nest.map_structure(lambda x: x[None], step))
+            buffer.add_batch(step if batched else tf.nest.map_structure(lambda x: x[None], step))
 
         self._add = add
 

@@ -146,12 +146,16 @@ class TransitionObserver:
         self._steps = 0
 
     def __call__(self, trajectory) -> None:
-        self._writer.append(tf.nest.flatten(trajectory))
+        self.append(tf.nest.flatten(trajectory), trajectory.step_type == StepType.LAST)
+
+    def append(self, columns: list, is_last: bool) -> None:
+        """One trajectory step as its flattened columns; `is_last`: the step is an episode's LAST."""
+        self._writer.append(columns)
         self._steps += 1
         if self._steps >= self._length:
             window = [column[-self._length:] for column in self._writer.history]
             self._writer.create_item(self._table, self.priority, window)
-        if trajectory.step_type == StepType.LAST:  # the LAST -> FIRST boundary ends the episode
+        if is_last:  # the LAST -> FIRST boundary ends the episode
             self._writer.end_episode()
             self._steps = 0
 
@@ -163,10 +167,49 @@ class TransitionObserver:
         self._writer.close()
 
 
-def make_observer(client: reverb.Client, n_step_update: int = 1,
-                  table_name: str = TABLE) -> TransitionObserver:
-    """A `PyDriver` observer writing every overlapping window of n+1 steps."""
-    return TransitionObserver(client, n_step_update, table_name)
+class BatchedTransitionObserver:
+    """`TransitionObserver` for a batch of envs: row i of each batched trajectory goes to env i's
+    own writer, so an item's n+1 steps always come from one env's episode."""
+
+    def __init__(self, client: reverb.Client, num_envs: int, n_step_update: int = 1, table_name: str = TABLE,
+                 priority: float = 1.0):
+        self._observers = [TransitionObserver(client, n_step_update, table_name, priority) for _ in range(num_envs)]
+
+    @property
+    def priority(self) -> float:
+        return self._observers[0].priority
+
+    @priority.setter
+    def priority(self, value: float) -> None:
+        for observer in self._observers:
+            observer.priority = value
+
+    def __call__(self, trajectory) -> None:
+        columns = tf.nest.flatten(trajectory)
+        if len(trajectory.step_type) != len(self._observers):
+            raise ValueError(f"expected a batch of {len(self._observers)} envs' steps, got "
+                             f"{len(trajectory.step_type)}; build the observer with num_envs equal to the env's "
+                             "batch size.")
+        is_last = trajectory.step_type == StepType.LAST
+        for i, observer in enumerate(self._observers):
+            observer.append([column[i] for column in columns], is_last[i])
+
+    def flush(self) -> None:
+        for observer in self._observers:
+            observer.flush()
+
+    def close(self) -> None:
+        for observer in self._observers:
+            observer.close()
+
+
+def make_observer(client: reverb.Client, n_step_update: int = 1, table_name: str = TABLE,
+                  num_envs: int | None = None) -> TransitionObserver | BatchedTransitionObserver:
+    """A `PyDriver` observer writing every overlapping window of n+1 steps of each episode:
+    for one unbatched env (`num_envs=None`) or a batch of `num_envs` (a `BatchedPyEnvironment`)."""
+    if num_envs is None:
+        return TransitionObserver(client, n_step_update, table_name)
+    return BatchedTransitionObserver(client, num_envs, n_step_update, table_name)
 
 
 def make_dataset(server_address: str, batch_size: int, table_name: str = TABLE,

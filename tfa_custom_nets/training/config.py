@@ -184,12 +184,16 @@ class TrainConfig:
     """Seeds TensorFlow, NumPy, the env and the eval episodes."""
     total_env_steps: int = 50_000
     """Env steps of training, random warm-up included."""
+    num_envs: int = 1
+    """Training envs stepped as one batch (TF-Agents' `BatchedPyEnvironment`), with one policy
+    call per batch; each keeps its own episodes and writes its own replay items."""
     update_every: int = 4
-    """Env steps collected per gradient update (1 update per `update_every` steps)."""
+    """Env steps collected (over all envs) per gradient update: updates are kept at exactly
+    `(env_steps - learning_starts) // update_every`, run as one compiled call per iteration."""
     async_updates: bool = True
-    """Run each update on a second thread while the next `update_every` steps are
-    collected (same ratio; the acting policy is at most one update behind). False
-    runs them in turn."""
+    """Run each iteration's updates on a second thread while the next steps are collected
+    (same ratio; the acting policy is at most one iteration's updates behind). False runs
+    them in turn."""
     eval_interval: int = 5_000
     """Env steps between greedy evaluations."""
     eval_episodes: int = 20
@@ -205,7 +209,7 @@ class TrainConfig:
     `replay.backend='memory'` a run then repeats exactly for a seed on the same machine."""
 
     def __post_init__(self):
-        for name in ("total_env_steps", "update_every", "eval_interval", "eval_episodes",
+        for name in ("total_env_steps", "num_envs", "update_every", "eval_interval", "eval_episodes",
                      "checkpoint_interval"):
             value = getattr(self, name)
             _require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
 from tf_agents.trajectories import StepType
 
 
@@ -18,16 +19,19 @@ class EpisodeReturns:
     def __init__(self, window: int = 10):
         self.recent: collections.deque = collections.deque(maxlen=window)
         self.episodes = 0
-        self._current = 0.0
+        self._current = None  # per env: the running episode's return so far
 
     def __call__(self, trajectory) -> None:
-        if trajectory.step_type == StepType.LAST:  # LAST -> FIRST boundary: no reward
-            return
-        self._current += float(trajectory.reward)
-        if trajectory.next_step_type == StepType.LAST:
-            self.recent.append(self._current)
+        """An unbatched trajectory step, or a batch of them (one row per env of a batched env)."""
+        step_type, next_step_type = np.atleast_1d(trajectory.step_type), np.atleast_1d(trajectory.next_step_type)
+        if self._current is None:
+            self._current = np.zeros(len(step_type))
+        live = step_type != StepType.LAST  # the LAST -> FIRST boundary carries no reward
+        self._current[live] += np.atleast_1d(trajectory.reward)[live]
+        for i in np.flatnonzero(live & (next_step_type == StepType.LAST)):
+            self.recent.append(float(self._current[i]))
             self.episodes += 1
-            self._current = 0.0
+            self._current[i] = 0.0
 
     def mean(self) -> float | None:
         return sum(self.recent) / len(self.recent) if self.recent else None

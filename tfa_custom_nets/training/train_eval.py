@@ -27,6 +27,7 @@ import reverb
 import tensorflow as tf
 from tf_agents.agents.dqn import dqn_agent
 from tf_agents.drivers import py_driver
+from tf_agents.environments import batched_py_environment
 from tf_agents.policies import policy_saver, random_py_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
@@ -154,28 +155,28 @@ class _Done:
 
 
 def make_train_step(agent, iterator, config: TrainConfig, address: str | None = None, table_name: str | None = None):
-    """One compiled update from the next replay batch: `() -> (loss, largest new priority)`.
+    """`k` updates in one compiled call, each on the next replay batch: `(k=1) -> (last loss, largest new priority)`.
 
-    With prioritized replay the loss is weighted by importance-sampling weights (beta annealed
-    linearly from `importance_beta_start` to 1 over the run's updates) and the sampled items'
-    priorities are set to `|TD error| + priority_epsilon` before the step returns.
+    The updates run in a `tf.while_loop` inside one `tf.function` (one call, no Python between
+    updates); each is a full `agent.train`, so the target network's hard or soft update and the
+    train step counter advance exactly as with `k` separate calls. With prioritized replay each
+    update's loss is weighted by importance-sampling weights (beta annealed linearly from
+    `importance_beta_start` to 1 over the run's updates) and the sampled items' priorities are set
+    to `|TD error| + priority_epsilon` before the next update samples.
     """
     replay_config = config.replay
-    if not replay_config.prioritized:
-        @tf.function(autograph=False)
-        def uniform_step():
-            experience, _ = next(iterator)
-            return agent.train(experience).loss, tf.constant(0.0, tf.float64)
+    prioritized = replay_config.prioritized
+    # The optimizer's slots must exist before the loop: variables cannot be created inside a while loop.
+    agent._optimizer.build(agent._q_network.trainable_variables)
+    if prioritized:
+        client = reverb.TFClient(address)
+        updates = max(1, (config.total_env_steps - replay_config.learning_starts) // config.update_every)
+        beta_start = replay_config.importance_beta_start
 
-        return uniform_step
-
-    client = reverb.TFClient(address)
-    updates = max(1, (config.total_env_steps - replay_config.learning_starts) // config.update_every)
-    beta_start = replay_config.importance_beta_start
-
-    @tf.function(autograph=False)
-    def prioritized_step():
+    def one_update():
         experience, info = next(iterator)
+        if not prioritized:
+            return agent.train(experience).loss, tf.constant(0.0, tf.float64)
         progress = tf.minimum(tf.cast(agent.train_step_counter, tf.float64) / updates, 1.0)
         beta = beta_start + (1.0 - beta_start) * progress
         loss_info = agent.train(experience, weights=replay.importance_weights(info.probability, info.table_size,
@@ -184,7 +185,21 @@ def make_train_step(agent, iterator, config: TrainConfig, address: str | None = 
         with tf.control_dependencies([client.update_priorities(table_name, info.key, priorities)]):
             return tf.identity(loss_info.loss), tf.reduce_max(priorities)
 
-    return prioritized_step
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)], autograph=False)
+    def updates_fn(k):
+        def body(i, loss, max_priority):
+            new_loss, new_max = one_update()
+            return i + 1, new_loss, tf.maximum(max_priority, new_max)
+
+        _, loss, max_priority = tf.while_loop(
+            lambda i, *_: i < k, body, (tf.constant(0), tf.constant(float("nan")), tf.constant(0.0, tf.float64)),
+            parallel_iterations=1)
+        return loss, max_priority
+
+    def train_steps(k: int = 1):
+        return updates_fn(np.int32(k))  # a NumPy scalar: Python ints stay in TensorFlow's scalar cache
+
+    return train_steps
 
 
 def resumable_run_dir(run_dir: str | Path) -> Path:
@@ -199,25 +214,42 @@ def resumable_run_dir(run_dir: str | Path) -> Path:
     return path
 
 
-def _rng_states(env, collect_policy) -> dict:
+def _rng_states(train_envs, collect_policy) -> dict:
     numpy_state = np.random.get_state()
     return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
             "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
-            "env": env.gym_env.unwrapped.np_random.bit_generator.state,
+            "envs": [env.gym_env.unwrapped.np_random.bit_generator.state for env in train_envs],
             "collect": collect_policy.rng.bit_generator.state if isinstance(collect_policy, EzGreedyPyPolicy) else None}
 
 
-def _restore_rng_states(states: dict, env, collect_policy) -> None:
+def _restore_rng_states(states: dict, train_envs, collect_policy) -> None:
     if states.get("collect") is not None:
         collect_policy.rng.bit_generator.state = states["collect"]
     kind, keys, *rest = states["numpy"]
     np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
     version, internal, gauss = states["python"]
     random.setstate((version, tuple(internal), gauss))
-    generator = np.random.Generator(getattr(np.random, states["env"]["bit_generator"])())
-    generator.bit_generator.state = states["env"]
-    env.gym_env.unwrapped.np_random = generator
-    env.seed(None)  # the next reset draws from the restored generator instead of reseeding
+    for env, env_state in zip(train_envs, states["envs"], strict=True):
+        generator = np.random.Generator(getattr(np.random, env_state["bit_generator"])())
+        generator.bit_generator.state = env_state
+        env.gym_env.unwrapped.np_random = generator
+        env.seed(None)  # the next reset draws from the restored generator instead of reseeding
+
+
+def train_env_seed(seed: int, index: int) -> int:
+    """Training env `index`'s seed: env 0 takes the run's seed; others are spread out so that runs
+    with nearby seeds never share an env seed."""
+    return seed + 100_003 * index
+
+
+class StepCounter:
+    """A `PyDriver` observer counting env steps (boundary LAST -> FIRST transitions are resets, not steps)."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __call__(self, trajectory) -> None:
+        self.steps += int(np.sum(~trajectory.is_boundary()))
 
 
 def train_eval(config: TrainConfig, resume: bool = False) -> dict:
@@ -238,23 +270,29 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
 
-    env = make_env(config.env, seed=config.seed)
+    num_envs = config.num_envs
+    train_envs = [make_env(config.env, seed=train_env_seed(config.seed, i)) for i in range(num_envs)]
+    # Several envs step as one batch (one policy call per batch); a single env is stepped unbatched.
+    env = train_envs[0] if num_envs == 1 else batched_py_environment.BatchedPyEnvironment(train_envs,
+                                                                                          multithreading=False)
+    batch = None if num_envs == 1 else num_envs
     eval_envs = [make_env(config.env) for _ in range(config.eval_episodes)]
     threshold = config.env.threshold
-    if threshold is None and env.gym_env.unwrapped.spec is not None:
-        threshold = env.gym_env.unwrapped.spec.reward_threshold
-    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-    action_spec = tensor_spec.from_spec(env.action_spec())
+    if threshold is None and train_envs[0].gym_env.unwrapped.spec is not None:
+        threshold = train_envs[0].gym_env.unwrapped.spec.reward_threshold
+    time_step_spec = tensor_spec.from_spec(train_envs[0].time_step_spec())
+    action_spec = tensor_spec.from_spec(train_envs[0].action_spec())
 
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
-    agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var, branch_spec(env, action_spec))
+    agent, epsilon = make_agent(config, time_step_spec, action_spec, env_steps_var,
+                                branch_spec(train_envs[0], action_spec))
     # The loop's own state (counters, RNG states, the matching replay checkpoint) as JSON in the
     # same TensorFlow checkpoint, so one atomic checkpoint holds everything a resume needs.
     loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
     n_step, replay_config = config.agent.n_step_update, config.replay
     memory = replay_config.backend == "memory"
     # The in-memory buffer's variables go into the TensorFlow checkpoint; Reverb checkpoints itself.
-    buffer = replay.make_memory_buffer(agent.collect_data_spec, replay_config.capacity) if memory else None
+    buffer = replay.make_memory_buffer(agent.collect_data_spec, replay_config.capacity, num_envs) if memory else None
     checkpointer = common.Checkpointer(  # restores the latest checkpoint in the folder, if any
         ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps_var,
         loop_state=loop_state, **({"replay_buffer": buffer} if memory else {}))
@@ -266,7 +304,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
                     "samples_per_insert": replay_config.samples_per_insert}
     server = client = table = None
     if memory:
-        observer = replay.MemoryObserver(buffer)
+        observer = replay.MemoryObserver(buffer, batch)
         iterator = iter(replay.make_memory_dataset(buffer, replay_config.batch_size, n_step))
         train_step = make_train_step(agent, iterator, config)
     else:
@@ -278,16 +316,16 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         server = replay.start_server([table], checkpoint_dir=str(replay_dir))
         address = f"localhost:{server.port}"
         client = reverb.Client(address)
-        observer = replay.make_observer(client, n_step_update=n_step, table_name=table.name)
+        observer = replay.make_observer(client, n_step_update=n_step, table_name=table.name, num_envs=batch)
         iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
         train_step = make_train_step(agent, iterator, config, address, table.name)
 
     if config.agent.exploration == "ez_greedy":
-        collect_policy = EzGreedyPyPolicy(CompiledPyPolicy(agent.policy), epsilon=lambda: float(epsilon()),
-                                          mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat,
-                                          seed=config.seed)
+        collect_policy = EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=batch is not None),
+                                          epsilon=lambda: float(epsilon()), mu=config.agent.ez_mu,
+                                          max_repeat=config.agent.ez_max_repeat, seed=config.seed, num_envs=batch)
     else:
-        collect_policy = CompiledPyPolicy(agent.collect_policy)
+        collect_policy = CompiledPyPolicy(agent.collect_policy, batched=batch is not None)
 
     def replay_items() -> int:
         """Steps in the memory buffer, or items in the Reverb table."""
@@ -312,7 +350,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         resumes = state["resumes"] + [{"env_steps": env_steps, "updates": updates,
                                        "replay_items_saved": state["replay_items"],
                                        "replay_items_loaded": replay_items()}]
-        _restore_rng_states(state["rng"], env, collect_policy)
+        _restore_rng_states(state["rng"], train_envs, collect_policy)
         tf.random.set_seed(config.seed + 1_000_003 * len(resumes))  # fresh, reproducible op seeds
         write_json(run_dir / "resumes.json", {"resumes": resumes})
     log = MetricsLog(run_dir, resume_before=next_eval if state is not None else None)
@@ -330,7 +368,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
             "env_steps": env_steps, "updates": updates, "train_seconds": train_seconds, "eval_index": eval_index,
             "solved_at_step": solved_at_step, "solved_at_seconds": solved_at_seconds, "next_eval": next_eval,
             "next_checkpoint": next_checkpoint, "priority": getattr(observer, "priority", None),
-            "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(env, collect_policy),
+            "recent_returns": list(returns.recent), "resumes": resumes, "rng": _rng_states(train_envs, collect_policy),
             "replay_checkpoint": replay_name, "replay_items": replay_items()}))
         env_steps_var.assign(np.int64(env_steps))
         checkpointer.save(global_step=agent.train_step_counter)
@@ -361,20 +399,28 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         if state is None:
             # Warm-up: a uniform random policy fills the table before the first update.
             warmup_policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(),
-                                                            seed=config.seed)
+                                                            seed=config.seed,
+                                                            outer_dims=() if batch is None else (batch,))
+            warmup_counter = StepCounter()
             time_step, _ = py_driver.PyDriver(
-                env, warmup_policy, [observer, returns], max_steps=config.replay.learning_starts
+                env, warmup_policy, [observer, returns, warmup_counter], max_steps=config.replay.learning_starts
             ).run(env.reset())
-            env_steps = config.replay.learning_starts
+            env_steps = warmup_counter.steps
         else:
             time_step = env.reset()
         bar.update(env_steps)
 
-        collect = py_driver.PyDriver(env, collect_policy, [observer, returns], max_steps=config.update_every)
-        # With async_updates, the update for the steps just collected runs on a second
+        # Each iteration collects `collect_steps` steps of every env (at least `update_every` env
+        # steps), then runs the updates now due, all in one compiled call: `updates` stays exactly
+        # floor((env_steps - learning_starts) / update_every).
+        collect_steps = -(-config.update_every // num_envs)
+        counter = StepCounter()
+        collect = py_driver.PyDriver(env, collect_policy, [observer, returns, counter],
+                                     max_steps=collect_steps * num_envs)
+        # With async_updates, the updates for the steps just collected run on a second
         # thread (TensorFlow releases the GIL) while the next steps are collected: the
-        # ratio stays one update per `update_every` steps, the acting policy is at most
-        # one update behind, and everything waits for it before eval and checkpoints.
+        # ratio stays the same, the acting policy is at most one iteration's updates behind,
+        # and everything waits for them before eval and checkpoints.
         # The memory backend runs updates in turn: its sampling then depends only on the seed.
         learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates and not memory else None
         pending = None
@@ -420,16 +466,17 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
             # A NumPy value: each distinct Python int passed to TensorFlow stays in its scalar
             # cache, which grew this process by ~80 MB per 100k assigns (benchmarks/soak.py).
             env_steps_var.assign(np.int64(env_steps))
+            counter.steps = 0
             time_step, _ = collect.run(time_step)
-            env_steps += config.update_every
-            if learner is None:
-                pending = _Done(train_step())
-                finish_update()
-            else:
-                finish_update()
-                pending = learner.submit(train_step)
-            updates += 1
-            bar.update(config.update_every)
+            env_steps += counter.steps
+            due = (env_steps - replay_config.learning_starts) // config.update_every - updates
+            finish_update()
+            if due > 0:
+                pending = _Done(train_step(due)) if learner is None else learner.submit(train_step, due)
+                if learner is None:
+                    finish_update()
+            updates += due
+            bar.update(counter.steps)
             report_if_due()
 
         finish_update()

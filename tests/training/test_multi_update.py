@@ -1,0 +1,89 @@
+"""`make_train_step(...)(k)`: k updates in one compiled call are exactly k calls of one update.
+
+Two agents with the same weights train on the same three replay batches, one as a single call of
+k=3 and one as three calls of k=1; their online and target variables, step counters and (with
+prioritized replay) the priorities written back to the Reverb table must agree.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import reverb
+import tensorflow as tf
+from tf_agents.drivers import py_driver
+from tf_agents.policies import random_py_policy
+from tf_agents.specs import tensor_spec
+
+from tests.replay.test_prioritized import config_for, sample_all
+from tfa_custom_nets import replay
+from tfa_custom_nets.training.train_eval import branch_spec, make_agent, make_env, make_train_step
+
+
+def twin_agents(config, env):
+    time_step_spec, action_spec = tensor_spec.from_spec(env.time_step_spec()), tensor_spec.from_spec(env.action_spec())
+    agents = [make_agent(config, time_step_spec, action_spec, tf.Variable(0, dtype=tf.int64),
+                         branch_spec(env, action_spec))[0] for _ in range(2)]
+    agents[1]._q_network.set_weights(agents[0]._q_network.get_weights())
+    agents[1]._target_q_network.set_weights(agents[0]._target_q_network.get_weights())
+    return agents
+
+
+def replayed(batches):
+    """A fresh iterator over the same batches, in order."""
+    dataset = tf.data.Dataset.from_tensors(batches[0])
+    for batch in batches[1:]:
+        dataset = dataset.concatenate(tf.data.Dataset.from_tensors(batch))
+    return iter(dataset)
+
+
+def variables(agent):
+    return [v.numpy() for v in agent._q_network.variables + agent._target_q_network.variables]
+
+
+@pytest.mark.parametrize("kind, prioritized", [("ddqn", False), ("ddqn", True), ("bdq", True)])
+def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
+    config = config_for(kind)
+    # A hard target copy every 2 updates: the copy must fire inside the loop as it does across calls.
+    config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, target_update_period=2),
+                                 replay=dataclasses.replace(config.replay, prioritized=prioritized))
+    tf.random.set_seed(0)
+    env = make_env(config.env, seed=0)
+    single, looped = twin_agents(config, env)
+    table = replay.make_prioritized_table(single.collect_data_spec, 200, min_size=8, n_step_update=2)
+    server = replay.start_server([table])
+    try:
+        address = f"localhost:{server.port}"
+        observer = replay.make_observer(reverb.Client(address), n_step_update=2, table_name=table.name)
+        policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
+        py_driver.PyDriver(env, policy, [observer], max_steps=60).run(env.reset())
+        observer.flush()
+        size = int(reverb.Client(address).server_info()[table.name].current_size)
+        keys = sorted(sample_all(address, table.name, size))
+        reverb.TFClient(address).update_priorities(table.name, tf.constant(keys, tf.uint64),
+                                                   tf.range(1, size + 1, dtype=tf.float64))
+        data = iter(replay.make_dataset(address, 8, table_name=table.name))
+        batches = [next(data) for _ in range(3)]
+        sampled = {int(k) for _, info in batches for k in info.key.numpy()}
+        initial_target = [v.numpy() for v in single._target_q_network.variables]
+
+        step = make_train_step(single, replayed(batches), config, address, table.name)
+        losses = [float(step()[0]) for _ in range(3)]
+        after_single = sample_all(address, table.name, 0, wanted=sampled)
+        loss, _ = make_train_step(looped, replayed(batches), config, address, table.name)(3)
+        after_looped = sample_all(address, table.name, 0, wanted=sampled)
+
+        assert single.train_step_counter.numpy() == looped.train_step_counter.numpy() == 3
+        assert float(loss) == pytest.approx(losses[-1], rel=1e-5)
+        for a, b in zip(variables(single), variables(looped)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        moved = [not np.allclose(a, b) for a, b in zip(initial_target, variables(looped)[-len(initial_target):])]
+        assert all(moved)  # the hard copy at update 2 happened
+        if prioritized:  # both wrote the same |TD error| + eps, replacing priorities 1..size
+            for key in sampled:
+                assert after_looped[key][1] == pytest.approx(after_single[key][1], rel=1e-5)
+                assert after_looped[key][1] != pytest.approx(keys.index(key) + 1.0, rel=1e-3)
+    finally:
+        server.stop()
+        env.close()
+
