@@ -102,6 +102,12 @@ def _first_non_finite(observation: Any, spec: Any) -> Any:
     return None
 
 
+_MID, _LAST = np.asarray(ts.StepType.MID, np.int32), np.asarray(ts.StepType.LAST, np.int32)
+_ZERO, _ONE = np.asarray(0.0, np.float32), np.asarray(1.0, np.float32)
+for _constant in (_MID, _LAST, _ZERO, _ONE):  # shared by every time step: never written to
+    _constant.flags.writeable = False
+
+
 def _flatten(nest: Any) -> list:
     if isinstance(nest, dict):
         return [x for v in nest.values() for x in _flatten(v)]
@@ -164,11 +170,10 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
                 f"{self._name}: reward at env step {self._env_steps} is {float(reward)}; "
                 "expected a finite number. Fix the environment's reward or clip it with "
                 "a gymnasium reward wrapper before loading it.")
-        if terminated:
-            return ts.termination(observation, reward)
-        if truncated:
-            return ts.truncation(observation, reward, discount=np.float32(1.0))
-        return ts.transition(observation, reward, discount=np.float32(1.0))
+        # The TimeStep that ts.termination / ts.truncation / ts.transition build, built directly:
+        # their argument checks cost about 60 us a step, as much as the rest of the step.
+        step_type = _LAST if terminated or truncated else _MID
+        return ts.TimeStep(step_type, reward, _ZERO if terminated else _ONE, observation)
 
     def _observation(self, raw: Any) -> Any:
         observation = _from_env(self._env.observation_space, raw)
