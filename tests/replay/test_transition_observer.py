@@ -78,7 +78,7 @@ def test_memory_backend_samples_the_same_items(n_step_update):
     for step in stream:
         observer(step)
     assert observer.num_frames() == len(stream)
-    batch, _ = next(iter(replay.make_memory_dataset(buffer, batch_size=600, n_step_update=n_step_update)))
+    batch, _ = next(replay.make_memory_sampler(buffer, batch_size=600, n_step_update=n_step_update))
     assert batch.observation.shape[1] == n_step_update + 1
     sampled = {tuple(np.asarray(w).ravel()) for w in batch.observation.numpy()}
     assert sampled == windows  # every Reverb item drawn, and nothing that crosses an episode's end

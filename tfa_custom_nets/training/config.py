@@ -205,8 +205,9 @@ class TrainConfig:
     progress: bool = True
     """Show a progress bar."""
     deterministic: bool = False
-    """Turn on TensorFlow's op determinism (for the whole process; slower). With
-    `replay.backend='memory'` a run then repeats exactly for a seed on the same machine."""
+    """Turn on TensorFlow's op determinism (for the whole process; slower) and run updates in
+    turn with collection (async_updates is ignored). With `replay.backend='memory'` a run then
+    repeats exactly for a seed on the same machine."""
 
     def __post_init__(self):
         for name in ("total_env_steps", "num_envs", "update_every", "eval_interval", "eval_episodes",

@@ -305,7 +305,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     server = client = table = None
     if memory:
         observer = replay.MemoryObserver(buffer, batch)
-        iterator = iter(replay.make_memory_dataset(buffer, replay_config.batch_size, n_step))
+        iterator = replay.make_memory_sampler(buffer, replay_config.batch_size, n_step)
         train_step = make_train_step(agent, iterator, config)
     else:
         if replay_config.prioritized:
@@ -320,9 +320,10 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         iterator = iter(replay.make_dataset(address, replay_config.batch_size, table_name=table.name))
         train_step = make_train_step(agent, iterator, config, address, table.name)
 
+    epsilon_now = 1.0  # epsilon read once per iteration (it moves with env_steps_var), not at every step
     if config.agent.exploration == "ez_greedy":
         collect_policy = EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=batch is not None),
-                                          epsilon=lambda: float(epsilon()), mu=config.agent.ez_mu,
+                                          epsilon=lambda: epsilon_now, mu=config.agent.ez_mu,
                                           max_repeat=config.agent.ez_max_repeat, seed=config.seed, num_envs=batch)
     else:
         collect_policy = CompiledPyPolicy(agent.collect_policy, batched=batch is not None)
@@ -420,9 +421,12 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         # With async_updates, the updates for the steps just collected run on a second
         # thread (TensorFlow releases the GIL) while the next steps are collected: the
         # ratio stays the same, the acting policy is at most one iteration's updates behind,
-        # and everything waits for them before eval and checkpoints.
-        # The memory backend runs updates in turn: its sampling then depends only on the seed.
-        learner = ThreadPoolExecutor(1, thread_name_prefix="learner") if config.async_updates and not memory else None
+        # and everything waits for them before eval and checkpoints. The memory buffer takes
+        # each iteration's steps between updates (observer.flush), never while one samples it.
+        # With `deterministic`, updates run in turn: the acting policy never reads weights
+        # mid-update, so a memory-backend run then depends only on its seed.
+        learner = (ThreadPoolExecutor(1, thread_name_prefix="learner")
+                   if config.async_updates and not config.deterministic else None)
         pending = None
         loss_tensor = None
 
@@ -466,11 +470,15 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
             # A NumPy value: each distinct Python int passed to TensorFlow stays in its scalar
             # cache, which grew this process by ~80 MB per 100k assigns (benchmarks/soak.py).
             env_steps_var.assign(np.int64(env_steps))
+            if isinstance(collect_policy, EzGreedyPyPolicy):
+                epsilon_now = float(epsilon())
             counter.steps = 0
             time_step, _ = collect.run(time_step)
             env_steps += counter.steps
             due = (env_steps - replay_config.learning_starts) // config.update_every - updates
             finish_update()
+            if memory:
+                observer.flush()
             if due > 0:
                 pending = _Done(train_step(due)) if learner is None else learner.submit(train_step, due)
                 if learner is None:
