@@ -56,3 +56,23 @@ def test_from_dict_refuses_unknown_keys():
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown preset 'nope'; known presets: .*cartpole"):
         load_preset("nope")
+
+
+def test_learning_rate_decays_linearly_to_its_end_value_over_the_runs_updates():
+    import tensorflow as tf
+    from tf_agents.specs import tensor_spec
+
+    from tfa_custom_nets.training import override
+    from tfa_custom_nets.training.train_eval import make_agent, make_env
+
+    # (1000 - 200) // 4 = 200 updates: lr 1e-3 at update 0, 5.5e-4 at 100, 1e-4 from 200 on
+    config = override(TrainConfig(), ["agent.learning_rate=1e-3", "agent.learning_rate_end=1e-4",
+                                      "total_env_steps=1000", "replay.learning_starts=200", "replay.batch_size=32",
+                                      "update_every=4"])
+    env = make_env(config.env, seed=0)
+    agent, _ = make_agent(config, tensor_spec.from_spec(env.time_step_spec()), tensor_spec.from_spec(env.action_spec()),
+                          tf.Variable(0, dtype=tf.int64))
+    schedule = agent._optimizer._learning_rate  # the schedule the optimizer evaluates at its step count
+    assert [float(schedule(step)) for step in (0, 100, 200, 300)] == pytest.approx([1e-3, 5.5e-4, 1e-4, 1e-4])
+    with pytest.raises(ValueError, match=r"learning_rate_end must be in \[0, learning_rate=0.001\]"):
+        override(config, ["agent.learning_rate_end=0.01"])

@@ -55,7 +55,9 @@ class AgentConfig:
     """`dqn` (DqnAgent), `ddqn` (DdqnAgent, double-Q targets), or `bdq` (BranchingDqnAgent,
     double-Q, for MultiDiscrete actions)."""
     learning_rate: float = 1e-3
-    """Adam learning rate."""
+    """Adam learning rate (at the first update, with `learning_rate_end`)."""
+    learning_rate_end: float | None = None
+    """If set, the learning rate falls linearly from `learning_rate` to this at the run's last update."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
     n_step_update: int = 1
@@ -95,6 +97,9 @@ class AgentConfig:
                  f"agent.target_aggregation must be 'mean', 'max' or 'independent', got {self.target_aggregation!r}.")
         _require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")
         _require(self.learning_rate > 0, f"agent.learning_rate must be > 0, got {self.learning_rate}.")
+        _require(self.learning_rate_end is None or 0 <= self.learning_rate_end <= self.learning_rate,
+                 f"agent.learning_rate_end must be in [0, learning_rate={self.learning_rate}] or None, got "
+                 f"{self.learning_rate_end}.")
         _require(0.0 <= self.gamma <= 1.0, f"agent.gamma must be in [0, 1], got {self.gamma}.")
         _require(self.n_step_update >= 1, f"agent.n_step_update must be >= 1, got {self.n_step_update}.")
         _require(0.0 < self.target_update_tau <= 1.0,

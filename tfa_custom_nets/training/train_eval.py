@@ -121,6 +121,12 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
             return start * (end / start) ** progress
         return start + (end - start) * progress
 
+    learning_rate = agent_config.learning_rate
+    if agent_config.learning_rate_end is not None:  # linear decay over the run's updates (the optimizer's steps)
+        updates = max(1, (config.total_env_steps - warmup) // config.update_every)
+        learning_rate = tf.keras.optimizers.schedules.PolynomialDecay(
+            agent_config.learning_rate, updates, end_learning_rate=agent_config.learning_rate_end)
+
     kind_kwargs = {}
     if agent_config.kind == "bdq":
         agent_cls, kind_kwargs = BranchingDqnAgent, {"target_aggregation": agent_config.target_aggregation}
@@ -128,7 +134,7 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
         agent_cls = {"dqn": dqn_agent.DqnAgent, "ddqn": dqn_agent.DdqnAgent}[agent_config.kind]
     agent = agent_cls(
         time_step_spec, action_spec, q_network=q_network,
-        optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
         epsilon_greedy=epsilon,
         gamma=agent_config.gamma,
         n_step_update=agent_config.n_step_update,
