@@ -27,7 +27,8 @@ test: lint
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/time_to_solve.py
 	$(PY) benchmarks/replay_memory.py
 	$(PY) benchmarks/branching_update.py
 	$(PY) benchmarks/robot_arm_paths.py
@@ -35,6 +36,7 @@ bench: $(STAMP)
 # About an hour on 2 cores: 1M env steps of cartpole with resident memory every 50k steps.
 soak: $(STAMP)
 	$(PY) benchmarks/soak.py
+	$(PY) benchmarks/soak.py --set "replay.backend='memory'" --out soak_memory
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,13 +1,13 @@
 """`make soak`: 1M env steps of the `cartpole` preset with resident memory sampled every 50k steps.
 
-The run is the preset (Reverb replay of 50k transitions, the 256x256 network, checkpoints every
-100k steps with the replay in them) at the throughput benchmark's one update per 4 env steps and
-batch 64, so that 1M steps fit in well under an hour on 2 cores, with evaluation every 50k steps
-over 5 episodes; each evaluation row of `metrics.csv` carries the process's RSS. The replay is full from
-50k steps on, so from there the memory should not grow: the result reports the RSS spread and a
-least-squares slope over those samples.
+The run is the preset (its replay of 50k transitions, the 256x256 network, checkpoints every
+100k steps with the replay in them) with 16 envs per batch, one update per 4 env steps and
+batch 64, and evaluation every 50k steps over 5 episodes; each evaluation row of `metrics.csv`
+carries the process's RSS. The replay is full from 50k steps on, so from there the memory
+should not grow: the result reports the RSS spread and a least-squares slope over those
+samples. `make soak` runs it with the preset's Reverb replay and again with the in-memory one.
 
-    python benchmarks/soak.py [--steps 1000000] [--every 50000] [--out soak]
+    python benchmarks/soak.py [--steps 1000000] [--every 50000] [--out soak] [--set replay.backend=reverb]
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=50_000)
     parser.add_argument("--out", default="soak", help="results/<out>.{md,json,png}")
     parser.add_argument("--run-dir", default=f"runs/soak/cartpole-{time.strftime('%Y%m%d-%H%M%S')}")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="more preset overrides")
     args = parser.parse_args()
-    sets = [f"total_env_steps={args.steps}", "update_every=4", "replay.batch_size=64",
+    sets = [f"total_env_steps={args.steps}", "num_envs=16", "update_every=4", "replay.batch_size=64",
             f"eval_interval={args.every}", "eval_episodes=5",
-            f"checkpoint_interval={2 * args.every}", "progress=False", f"run_dir={args.run_dir!r}"]
+            f"checkpoint_interval={2 * args.every}", "progress=False", f"run_dir={args.run_dir!r}", *args.set]
     config = override(load_preset("cartpole"), sets)
     summary = train_eval(config)
     with open(Path(args.run_dir) / "metrics.csv") as f:
