@@ -1,11 +1,11 @@
 """Update time of BranchingDqnAgent as the action branches grow, on one trunk.
 
 One compiled `agent.train` step on a fixed random batch (batch 64, observation of 17
-floats, the BDQ paper's 512-256 trunk with dueling heads), timed for 1 branch and 6
-branches of 33 bins side by side in one process, interleaved over repeats, for heads
-with a 128-unit hidden layer (the paper's), a 64-unit one, and linear heads: each
-head's hidden layer is as large as a trunk layer's share, so it sets how the cost
-grows with branches. The joint-action alternative would need 33^6 = 1.3e9 outputs.
+floats, the BDQ paper's 512-256 trunk with dueling heads), timed for 1 to 8 branches of
+33 bins side by side in one process, interleaved over repeats, for heads with a
+128-unit hidden layer (the paper's), a 64-unit one, and linear heads: each head's
+hidden layer is as large as a trunk layer's share, so it sets how the cost grows with
+branches. Beside each, the output size a joint-action network would need (33^D).
 
     python benchmarks/branching_update.py [--steps 300] [--repeats 5]
 """
@@ -38,6 +38,7 @@ BATCH, BINS = 64, 33
 
 
 HEAD_UNITS = (128, 64, 0)
+BRANCHES = tuple(range(1, 9))
 
 
 def compiled_step(branches: int, head_units: int):
@@ -69,32 +70,31 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    cases = [(units, branches) for units in HEAD_UNITS for branches in (1, 6)]
+    cases = [(units, branches) for units in HEAD_UNITS for branches in BRANCHES]
     steps = {case: compiled_step(case[1], case[0]) for case in cases}
     times = {case: [] for case in cases}
     for _ in range(args.repeats):
         for case, train in steps.items():
             times[case].append(seconds_per_update(train, args.steps))
     median = {case: statistics.median(t) for case, t in times.items()}
-    ratios = {units: median[(units, 6)] / median[(units, 1)] for units in HEAD_UNITS}
     result = {"machine": machine(), "batch": BATCH, "bins": BINS, "updates_per_repeat": args.steps,
               "seconds_per_update": {f"{u}-units/{b}-branches": t for (u, b), t in times.items()},
-              "six_over_one": {f"{u}-units": r for u, r in ratios.items()}}
+              "over_one_branch": {f"{u}-units/{b}-branches": median[(u, b)] / median[(u, 1)] for u, b in cases}}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "branching_update.json").write_text(json.dumps(result, indent=2) + "\n")
     m = result["machine"]
-    lines = ["# BranchingDqnAgent update time: 6 branches x 33 bins vs 1 branch", "",
+    lines = [f"# BranchingDqnAgent update time: 1 to {BRANCHES[-1]} branches x {BINS} bins", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}.", "",
              f"One compiled train step (double-Q, mean target), batch {BATCH}, 17-float observations, 512-256 trunk, "
-             f"dueling heads; {args.repeats} interleaved repeats of {args.steps} updates per case.", "",
-             "| head hidden units | branches x bins | outputs | median ms per update | 6 / 1 |",
-             "|---|---|---|---|---|"]
-    for units in HEAD_UNITS:
-        for branches in (1, 6):
-            ratio = f"{ratios[units]:.2f}x" if branches == 6 else ""
-            lines.append(f"| {units or 'linear'} | {branches} x {BINS} | {branches * BINS} | "
-                         f"{1000 * median[(units, branches)]:.2f} | {ratio} |")
-    lines += ["", f"A joint-action network for 6 x {BINS} would need {BINS ** 6:,} outputs."]
+             f"dueling heads; {args.repeats} interleaved repeats of {args.steps} updates per case; median ms per "
+             "update, and its ratio to one branch.", "",
+             "| branches | branch outputs | joint-action outputs | "
+             + " | ".join(f"{u or 'linear'}-unit heads" if u else "linear heads" for u in HEAD_UNITS) + " |",
+             "|---|---|---|" + "---|" * len(HEAD_UNITS)]
+    for branches in BRANCHES:
+        cells = [f"{1000 * median[(u, branches)]:.2f} ({median[(u, branches)] / median[(u, 1)]:.2f}x)"
+                 for u in HEAD_UNITS]
+        lines.append(f"| {branches} | {branches * BINS} | {BINS ** branches:,} | " + " | ".join(cells) + " |")
     (RESULTS / "branching_update.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
