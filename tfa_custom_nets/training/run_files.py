@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime
 import json
 import math
@@ -22,6 +23,20 @@ def rss_mb() -> float:
     if not statm.exists():
         return float("nan")
     return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def release_free_memory() -> None:
+    """Asks glibc to hand freed heap pages back to the OS (`malloc_trim(0)`); a no-op elsewhere.
+
+    A Reverb checkpoint serializes the whole table, and the allocator keeps the freed buffers
+    for reuse, which showed as ~80 MiB steps in a run's resident memory at some checkpoints.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int) -> Path:

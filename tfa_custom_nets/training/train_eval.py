@@ -42,7 +42,14 @@ from tfa_custom_nets.training.config import EnvConfig, TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import evaluate
 from tfa_custom_nets.training.presets import resolve_ref
-from tfa_custom_nets.training.run_files import MetricsLog, make_run_dir, plot_learning_curve, rss_mb, write_json
+from tfa_custom_nets.training.run_files import (
+    MetricsLog,
+    make_run_dir,
+    plot_learning_curve,
+    release_free_memory,
+    rss_mb,
+    write_json,
+)
 
 EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training env
 
@@ -371,6 +378,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         if not memory:
             previous = json.loads(loop_state.numpy().decode())["replay_checkpoint"] if loop_state.numpy() else None
             replay_name = replay.checkpoint_replay(client, keep=[previous] if previous else [])
+            release_free_memory()  # the table's serialization buffers, freed but held by the allocator
         loop_state.assign(json.dumps({
             "env_steps": env_steps, "updates": updates, "train_seconds": train_seconds, "eval_index": eval_index,
             "solved_at_step": solved_at_step, "solved_at_seconds": solved_at_seconds, "next_eval": next_eval,
