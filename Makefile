@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/branching_update.py
 	$(PY) benchmarks/robot_arm_paths.py
 
-# About an hour on 2 cores: 1M env steps of cartpole with resident memory every 50k steps.
+# About 30 minutes on 2 cores: 1M env steps of cartpole per replay backend, resident memory every 50k steps.
 soak: $(STAMP)
 	$(PY) benchmarks/soak.py
 	$(PY) benchmarks/soak.py --set "replay.backend='memory'" --out soak_memory
