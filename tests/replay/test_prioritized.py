@@ -69,6 +69,19 @@ def test_sampling_probabilities_and_priority_updates_read_back_from_reverb():
         server.stop()
 
 
+def fill_with_ranked_priorities(env, address, table_name, steps=60):
+    """Random 2-step items from `steps` env steps, given priorities 1, 2, 3, ... in key order; their keys."""
+    observer = replay.make_observer(reverb.Client(address), n_step_update=2, table_name=table_name)
+    policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
+    py_driver.PyDriver(env, policy, [observer], max_steps=steps).run(env.reset())
+    observer.flush()
+    size = int(reverb.Client(address).server_info()[table_name].current_size)
+    keys = sorted(sample_all(address, table_name, size))
+    reverb.TFClient(address).update_priorities(table_name, tf.constant(keys, tf.uint64),
+                                               tf.range(1, size + 1, dtype=tf.float64))
+    return keys
+
+
 def config_for(kind):
     if kind == "bdq":
         env = EnvConfig(id=envs.ROBOT_ARM_ID, make_kwargs={"joints": 2, "bins": 3})
@@ -94,14 +107,7 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind):
     server = replay.start_server([table])
     try:
         address = f"localhost:{server.port}"
-        observer = replay.make_observer(reverb.Client(address), n_step_update=2, table_name=table.name)
-        policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
-        py_driver.PyDriver(env, policy, [observer], max_steps=60).run(env.reset())
-        observer.flush()
-        size = int(reverb.Client(address).server_info()[table.name].current_size)
-        keys = sorted(sample_all(address, table.name, size))  # give the items priorities 1, 2, 3, ...
-        reverb.TFClient(address).update_priorities(table.name, tf.constant(keys, tf.uint64),
-                                                   tf.range(1, size + 1, dtype=tf.float64))
+        fill_with_ranked_priorities(env, address, table.name)  # priorities 1, 2, 3, ...: the weights differ
         experience, info = next(iter(replay.make_dataset(address, 8, table_name=table.name)))
         # Before the update: beta = .5 at train step 0; the loss the agent will minimise, and its TD errors.
         weights = replay.importance_weights(info.probability, info.table_size, 0.5)

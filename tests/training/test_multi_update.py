@@ -9,13 +9,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-import reverb
 import tensorflow as tf
-from tf_agents.drivers import py_driver
-from tf_agents.policies import random_py_policy
 from tf_agents.specs import tensor_spec
 
-from tests.replay.test_prioritized import config_for, sample_all
+from tests.replay.test_prioritized import config_for, fill_with_ranked_priorities, sample_all
 from tfa_custom_nets import replay
 from tfa_custom_nets.training.train_eval import branch_spec, make_agent, make_env, make_train_step
 
@@ -54,14 +51,7 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
     server = replay.start_server([table])
     try:
         address = f"localhost:{server.port}"
-        observer = replay.make_observer(reverb.Client(address), n_step_update=2, table_name=table.name)
-        policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
-        py_driver.PyDriver(env, policy, [observer], max_steps=60).run(env.reset())
-        observer.flush()
-        size = int(reverb.Client(address).server_info()[table.name].current_size)
-        keys = sorted(sample_all(address, table.name, size))
-        reverb.TFClient(address).update_priorities(table.name, tf.constant(keys, tf.uint64),
-                                                   tf.range(1, size + 1, dtype=tf.float64))
+        keys = fill_with_ranked_priorities(env, address, table.name)
         data = iter(replay.make_dataset(address, 8, table_name=table.name))
         batches = [next(data) for _ in range(3)]
         sampled = {int(k) for _, info in batches for k in info.key.numpy()}
