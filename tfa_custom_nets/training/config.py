@@ -137,8 +137,8 @@ class ReplayConfig:
     """Env steps collected with a uniform random policy before the first update."""
     backend: str = "reverb"
     """`reverb` (an in-process Reverb server on a local port; uniform or prioritized), or `memory`
-    (TF-Agents' TFUniformReplayBuffer: no server, uniform only, updates run in turn, runs repeat
-    exactly for a seed)."""
+    (TF-Agents' TFUniformReplayBuffer: no server, uniform only, sampled inside the compiled update;
+    with `deterministic=True` runs repeat exactly for a seed)."""
     prioritized: bool = False
     """Prioritized replay: sample in proportion to `|TD error|^priority_exponent` and weight the
     loss by importance-sampling weights; False samples uniformly."""
