@@ -26,7 +26,8 @@ def run(*args, cwd=REPO):
 @pytest.fixture(scope="module")
 def cartpole_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "cartpole"
-    result = run(TFA_NETS, "train", "cartpole", "--seed", "3", "--run-dir", str(run_dir), *SHORT)
+    result = run(TFA_NETS, "train", "cartpole", "--seed", "3", "--run-dir", str(run_dir), "--set", "tf_threads=1",
+                 *SHORT)
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir, json.loads(result.stdout)
 
@@ -51,6 +52,7 @@ def test_train_writes_the_whole_run_directory(cartpole_run):
                 "env_steps", "wall_seconds", "env_steps_per_s", "updates_per_s"):
         assert key in summary, key
     assert summary["threshold"] == 475.0 and summary["eval_episodes"] == 3
+    assert summary["tf_threads"] == 1  # a fresh process: applied before TensorFlow started
     assert summary["env_steps"] == 1500 and summary["updates"] == (1500 - 500) // config["update_every"]
 
     with (run_dir / "metrics.csv").open() as f:

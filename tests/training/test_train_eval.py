@@ -81,3 +81,22 @@ def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(t
     # n=1: an episode's k steps make k items once its boundary step is written, k - 1 before
     assert steps - 3 <= state["replay_items"] <= steps
     assert len(state["rng"]["envs"]) == 3 and len({str(s) for s in state["rng"]["envs"]}) == 3
+
+
+def test_tf_threads_after_tensorflow_started_warns_and_keeps_the_process_setting(tmp_path):
+    import tensorflow as tf
+
+    tf.constant(0)  # TensorFlow has started in this process: its thread pools are fixed
+    current = tf.config.threading.get_intra_op_parallelism_threads()
+    config = override(TrainConfig(), [
+        f"tf_threads={current + 3}", "total_env_steps=300", "replay.learning_starts=200", "eval_interval=300",
+        "eval_episodes=1", "progress=False", "replay.backend='memory'", "network.kwargs={'hidden_units': [8]}",
+        f"run_dir={str(tmp_path / 'run')!r}"])
+    with pytest.warns(RuntimeWarning, match=rf"tf_threads={current + 3} not applied: TensorFlow already started"):
+        summary = train_eval(config)
+    assert summary["tf_threads"] == current and summary["env_steps"] == 300
+
+
+def test_tf_threads_must_be_a_positive_int():
+    with pytest.raises(ValueError, match=r"tf_threads must be None \(TensorFlow's default\) or an int >= 1, got 0"):
+        TrainConfig(tf_threads=0)

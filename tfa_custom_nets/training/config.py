@@ -213,12 +213,20 @@ class TrainConfig:
     """Turn on TensorFlow's op determinism (for the whole process; slower) and run updates in
     turn with collection (async_updates is ignored). With `replay.backend='memory'` a run then
     repeats exactly for a seed on the same machine."""
+    tf_threads: int | None = None
+    """Threads one TensorFlow op may use (intra-op parallelism); None keeps TensorFlow's default
+    (one per core). Small networks on few cores run faster on 1: the 256x256 MLP pipeline in
+    `benchmarks/results/pipeline.md`. Takes effect only if TensorFlow has not run an op yet in
+    this process (it is fixed then); otherwise the run warns and keeps the process's setting.
+    """
 
     def __post_init__(self):
         for name in ("total_env_steps", "num_envs", "update_every", "eval_interval", "eval_episodes",
                      "checkpoint_interval"):
             value = getattr(self, name)
             _require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")
+        _require(self.tf_threads is None or (isinstance(self.tf_threads, int) and self.tf_threads >= 1),
+                 f"tf_threads must be None (TensorFlow's default) or an int >= 1, got {self.tf_threads!r}.")
         _require(self.total_env_steps >= self.replay.learning_starts,
                  f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
                  f"({self.replay.learning_starts}).")

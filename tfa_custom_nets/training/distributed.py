@@ -60,6 +60,7 @@ from tfa_custom_nets.training.train_eval import (
     prepare_run_dir,
     save_policy,
     seed_everything,
+    set_tf_threads,
     train_env_seed,
 )
 
@@ -254,6 +255,7 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
     holds (live, or reloaded from its checkpoint after a restart).
     """
     check_distributable(config)
+    tf_threads = set_tf_threads(config.tf_threads)
     run_dir = prepare_run_dir(config, resume, may_hold=("config.json", "logs", "replay"))
     train_envs, agent, epsilon, state = build_role(config, config.seed)
     client = wait_for_server(address)
@@ -329,6 +331,7 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
         save_policy(agent, run_dir)
         summary = evaluations.summary(env_steps(), updates, train_seconds, time.perf_counter() - start)
         summary["replay_items_inserted"] = inserted_items(client, name)
+        summary["tf_threads"] = tf_threads
         write_json(run_dir / "summary.json", summary)
         evaluations.plot()
         push(finished=True)

@@ -73,6 +73,22 @@ def branch_spec(env: envs.GymnasiumEnvironment, action_spec):
     return tensor_spec.BoundedTensorSpec((len(wrapper.nvec),), tf.int64, 0, wrapper.nvec - 1, name="action")
 
 
+def set_tf_threads(threads: int | None) -> int:
+    """Sets the threads one TensorFlow op may use, if TensorFlow has not run an op yet in this
+    process; returns the setting in force (0: TensorFlow's default). After the first op it is fixed:
+    a different request then warns and changes nothing.
+    """
+    if threads is not None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+        except RuntimeError:
+            warnings.warn(f"tf_threads={threads} not applied: TensorFlow already started in this process with "
+                          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'its default'} intra-op "
+                          "threads. Set it before any TensorFlow op runs (a fresh process: `tfa-nets train` "
+                          "or the experiment's script).", RuntimeWarning, stacklevel=2)
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -402,6 +418,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     the process stopped starts over, and TensorFlow's sampling ops are reseeded (their state
     cannot be saved), so a resumed run is not bit-identical to an uninterrupted one.
     """
+    tf_threads = set_tf_threads(config.tf_threads)  # first: any TensorFlow op fixes the setting
     run_dir = prepare_run_dir(config, resume)
     seed_everything(config.seed)
     if config.deterministic:
@@ -597,6 +614,7 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         save_checkpoint()
         save_policy(agent, run_dir)
         summary = evaluations.summary(env_steps, updates, train_seconds, time.perf_counter() - start)
+        summary["tf_threads"] = tf_threads
         write_json(run_dir / "summary.json", summary)
         evaluations.plot()
     finally:  # also on an error: stop the server and the learner thread, close the envs
