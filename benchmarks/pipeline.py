@@ -14,7 +14,9 @@ on CartPole-v1, measured side by side in one process run:
   fixed batch, measured before and after the loops.
 
 Both loops count training wall time for the same env steps and updates, the 1,000-step random
-warm-up and graph tracing included (evaluation excluded). The profile times each stage of the
+warm-up and graph tracing included (evaluation excluded). Each measurement runs in its own Python
+process, once with TensorFlow's default intra-op threads and once with one (`tf_threads=1`), so
+each loop is compared at its best setting as well as at equal settings. The profile times each stage of the
 pipeline in isolation (env, policy, replay insert, driver bookkeeping, sample, update) per env step.
 
     python benchmarks/pipeline.py [--steps 20000] [--num-envs 16] [--repeats 2]
@@ -25,6 +27,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,18 +50,19 @@ from tfa_custom_nets import replay
 from tfa_custom_nets.training import load_preset, override, train_eval
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.run_files import machine
-from tfa_custom_nets.training.train_eval import StepCounter, make_agent, make_env, make_train_step
+from tfa_custom_nets.training.train_eval import StepCounter, make_agent, make_env, make_train_step, set_tf_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP = 1_000
 BATCH = 64
 
 
-def bench_config(steps: int, num_envs: int, backend: str, run_dir: str):
+def bench_config(steps: int, num_envs: int, backend: str, run_dir: str, threads: int | None = None):
     return override(load_preset("cartpole"), [
         f"total_env_steps={steps}", "update_every=1", f"num_envs={num_envs}", f"replay.batch_size={BATCH}",
         f"replay.learning_starts={WARMUP}", f"replay.backend={backend!r}", f"eval_interval={steps}",
-        "eval_episodes=2", f"checkpoint_interval={steps}", "progress=False", f"run_dir={run_dir!r}"])
+        "eval_episodes=2", f"checkpoint_interval={steps}", "progress=False", f"run_dir={run_dir!r}",
+        f"tf_threads={threads}"])
 
 
 def agent_for(config, env):
@@ -67,8 +72,8 @@ def agent_for(config, env):
     return make_agent(config, time_step_spec, action_spec, env_steps)[0], env_steps
 
 
-def pipeline(steps: int, num_envs: int, backend: str, tmp: str) -> dict:
-    config = bench_config(steps, num_envs, backend, str(Path(tmp) / f"pipeline-{time.time_ns()}"))
+def pipeline(steps: int, num_envs: int, backend: str, tmp: str, threads: int | None = None) -> dict:
+    config = bench_config(steps, num_envs, backend, str(Path(tmp) / f"pipeline-{time.time_ns()}"), threads)
     summary = train_eval(config)
     return {"env_steps": summary["env_steps"], "updates": summary["updates"], "seconds": summary["train_seconds"]}
 
@@ -200,6 +205,38 @@ def limits_and_profile(config, num_envs: int, k: int) -> dict:
 
 
 LOOPS = ("pipeline, memory replay", "pipeline, Reverb replay", "tutorial loop, Reverb replay")
+THREADS = (None, 1)  # TensorFlow's default intra-op threads (one per core), and one
+
+
+def threads_name(threads: int | None) -> str:
+    return "default" if threads is None else str(threads)
+
+
+def threads_label(name: str) -> str:
+    return "1 thread" if name == "1" else f"{name} threads"
+
+
+def child(kind: str, threads: int | None, steps: int, num_envs: int) -> dict:
+    """One measurement in this (fresh) process, with `threads` intra-op threads set before TensorFlow starts."""
+    applied = set_tf_threads(threads)
+    assert applied == (threads or 0), (applied, threads)
+    config = bench_config(steps, num_envs, "memory", "unused", threads)
+    if kind == "limits":
+        return limits_and_profile(config, num_envs, num_envs)
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == LOOPS[2]:
+            return tutorial(steps, config)
+        return pipeline(steps, num_envs, "memory" if kind == LOOPS[0] else "reverb", tmp, threads)
+
+
+def measure(kind: str, threads: int | None, args) -> dict:
+    """`child` in a new Python process (thread pools are fixed once TensorFlow starts), its result."""
+    command = [sys.executable, __file__, "--child", kind, "--threads", threads_name(threads),
+               "--steps", str(args.steps), "--num-envs", str(args.num_envs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} with {threads_name(threads)} threads failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -207,74 +244,115 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--num-envs", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--child", choices=[*LOOPS, "limits"], help=argparse.SUPPRESS)
+    parser.add_argument("--threads", default="default", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    config = bench_config(args.steps, args.num_envs, "memory", "unused")
-    runs = {"pipeline, memory replay": lambda tmp: pipeline(args.steps, args.num_envs, "memory", tmp),
-            "pipeline, Reverb replay": lambda tmp: pipeline(args.steps, args.num_envs, "reverb", tmp),
-            "tutorial loop, Reverb replay": lambda tmp: tutorial(args.steps, config)}
+    if args.child:
+        threads = None if args.threads == "default" else int(args.threads)
+        print(json.dumps(child(args.child, threads, args.steps, args.num_envs)))
+        return
     k = args.num_envs  # the pipeline's updates per call at one update per env step
     # The limits are measured before and after the loops (the machine's speed drifts on a shared
     # host), and the faster of the two is the one the pipeline is compared with.
-    limits_before = limits_and_profile(config, args.num_envs, k)
+    limits_before = {threads_name(t): measure("limits", t, args) for t in THREADS}
     print(json.dumps(limits_before), flush=True)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for repeat in range(args.repeats):  # interleaved, so drift in machine load hits every loop
-            for name in LOOPS:
-                result = runs[name](tmp)
-                rows.append({"loop": name, "repeat": repeat, **result,
+    for repeat in range(args.repeats):  # interleaved, so drift in machine load hits every loop
+        for name in LOOPS:
+            for threads in THREADS:
+                result = measure(name, threads, args)
+                rows.append({"loop": name, "threads": threads_name(threads), "repeat": repeat, **result,
                              "env_steps_per_s": result["env_steps"] / result["seconds"],
                              "updates_per_s": result["updates"] / result["seconds"]})
                 print(json.dumps(rows[-1]), flush=True)
-    limits_after = limits_and_profile(config, args.num_envs, k)
+    limits_after = {threads_name(t): measure("limits", t, args) for t in THREADS}
     print(json.dumps(limits_after), flush=True)
-    limits = min((limits_before, limits_after), key=lambda m: m["update_ms_per_call_of_k"]["fixed batch"])
-    best = {name: max(r["updates_per_s"] for r in rows if r["loop"] == name) for name in LOOPS}
-    limit = {name: 1e3 / ms for name, ms in limits["update_ms_per_call_of_k"].items()}
-    tutorial_best = best["tutorial loop, Reverb replay"]
-    result = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "num_envs": args.num_envs,
-              "env_steps": args.steps, "runs": rows, **limits, "limit_updates_per_s": limit,
-              "limits_before": limits_before, "limits_after": limits_after,
-              "over_tutorial": {name: best[name] / tutorial_best for name in LOOPS[:2]},
-              "of_limit": {"memory": best[LOOPS[0]] / limit["memory"], "reverb": best[LOOPS[1]] / limit["reverb"],
-                           "memory vs fixed batch": best[LOOPS[0]] / limit["fixed batch"]}}
+    result = summarize(rows, limits_before, limits_after, args)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pipeline.json").write_text(json.dumps(result, indent=1) + "\n")
-    m = result["machine"]
+    (RESULTS / "pipeline.md").write_text(report(result, args, k) + "\n")
+    print(report(result, args, k))
+
+
+def summarize(rows: list, limits_before: dict, limits_after: dict, args) -> dict:
+    """Best rows, limits and ratios from the measurements (each loop and limit at its best thread setting)."""
+    limits = {name: min((limits_before[name], limits_after[name]),
+                        key=fixed_ms) for name in limits_before}
+    # Each loop's best row over thread settings and repeats; each limit the best over thread settings.
+    best = {name: max((r for r in rows if r["loop"] == name), key=lambda r: r["updates_per_s"]) for name in LOOPS}
+    limit = {fed: max(1e3 / m["update_ms_per_call_of_k"][fed] for m in limits.values())
+             for fed in limits["default"]["update_ms_per_call_of_k"]}
+    tutorial_best = best[LOOPS[2]]["updates_per_s"]
+    at_equal_threads = {
+        threads: {name: max(r["updates_per_s"] for r in rows if r["loop"] == name and r["threads"] == threads)
+                  / max(r["updates_per_s"] for r in rows if r["loop"] == LOOPS[2] and r["threads"] == threads)
+                  for name in LOOPS[:2]}
+        for threads in limits}
+    return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "num_envs": args.num_envs,
+            "env_steps": args.steps, "runs": rows, "limits": limits, "limit_updates_per_s": limit,
+            "limits_before": limits_before, "limits_after": limits_after,
+            "best": {name: {"threads": r["threads"], "updates_per_s": r["updates_per_s"]}
+                     for name, r in best.items()},
+            "over_tutorial": {name: best[name]["updates_per_s"] / tutorial_best for name in LOOPS[:2]},
+            "over_tutorial_at_equal_threads": at_equal_threads,
+            "of_limit": {"memory": best[LOOPS[0]]["updates_per_s"] / limit["memory"],
+                         "reverb": best[LOOPS[1]]["updates_per_s"] / limit["reverb"],
+                         "memory vs fixed batch": best[LOOPS[0]]["updates_per_s"] / limit["fixed batch"]}}
+
+
+def fixed_ms(limits: dict) -> float:
+    return limits["update_ms_per_call_of_k"]["fixed batch"]
+
+
+def report(result: dict, args, k: int) -> str:
+    m, rows, limits = result["machine"], result["runs"], result["limits"]
+    best, ratio = result["best"], result["over_tutorial"]
     lines = [f"# Pipeline throughput ({result['date']})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}.",
              f"CartPole-v1, the `cartpole` preset's 256x256 MLP and Double DQN agent, batch {BATCH}, one update per "
              f"env step, {args.steps:,} env steps per run (the first {WARMUP:,} random); training time with the "
-             "warm-up and graph tracing included, evaluation excluded; the loops interleaved in one process run. "
+             "warm-up and graph tracing included, evaluation excluded. Every run is its own Python process, with "
+             "TensorFlow's default intra-op threads (one per core) or with one (`tf_threads=1`), set before "
+             "TensorFlow starts; runs one at a time, interleaved. "
              f"The pipeline steps {args.num_envs} envs as one batch and runs each iteration's {k} updates as one "
              "compiled call on a second thread; the tutorial loop is TF-Agents' DQN tutorial's (one `PyDriver` step "
              "and one `agent.train` per iteration).", "",
-             "| loop | repeat | env steps/s | updates/s |", "|---|---|---|---|"]
-    lines += [f"| {r['loop']} | {r['repeat']} | {r['env_steps_per_s']:.0f} | {r['updates_per_s']:.0f} |"
-              for r in rows]
-    lines += ["", "Best of each, over the tutorial loop at equal work: "
-              f"**{result['over_tutorial'][LOOPS[0]]:.2f}x** with memory replay, "
-              f"{result['over_tutorial'][LOOPS[1]]:.2f}x with Reverb replay.", "",
+             "| loop | intra-op threads | repeat | env steps/s | updates/s |", "|---|---|---|---|---|"]
+    lines += [f"| {r['loop']} | {r['threads']} | {r['repeat']} | {r['env_steps_per_s']:.0f} | "
+              f"{r['updates_per_s']:.0f} |" for r in rows]
+    equal = result["over_tutorial_at_equal_threads"]
+    lines += ["", "Each loop's best run (over thread settings and repeats) against the tutorial loop's best "
+              f"({threads_label(best[LOOPS[2]]['threads'])}) at equal work: **{ratio[LOOPS[0]]:.2f}x** with "
+              f"memory replay ({threads_label(best[LOOPS[0]]['threads'])}), {ratio[LOOPS[1]]:.2f}x with Reverb "
+              f"replay ({threads_label(best[LOOPS[1]]['threads'])}). With both loops at the same setting: "
+              + "; ".join(f"{threads_label(threads)} {r[LOOPS[0]]:.2f}x memory, {r[LOOPS[1]]:.2f}x Reverb"
+                          for threads, r in equal.items()) + ".", "",
               f"Compiled-loop limit: updates alone, {k} per call, with no collection, measured before and after "
-              "the loops; the table shows the faster measurement (ms per update on a fixed batch: "
-              f"{limits_before['update_ms_per_call_of_k']['fixed batch']:.3f} before, "
-              f"{limits_after['update_ms_per_call_of_k']['fixed batch']:.3f} after):", "",
-              "| fed from | ms per update | updates/s | pipeline's best, as a share of it |", "|---|---|---|---|"]
+              "the loops at each thread setting; the faster of the two measurements each (ms per update on a fixed "
+              "batch, before / after: "
+              + "; ".join(f"{threads_label(t)} {fixed_ms(result['limits_before'][t]):.3f} / "
+                          f"{fixed_ms(result['limits_after'][t]):.3f}" for t in limits) + "):", "",
+              "| fed from | " + " | ".join(f"ms per update, {threads_label(t)}" for t in limits)
+              + " | best updates/s | pipeline's best, as a share of it |",
+              "|---|" + "---|" * (len(limits) + 2)]
     shares = {"memory": result["of_limit"]["memory"], "reverb": result["of_limit"]["reverb"],
               "fixed batch": result["of_limit"]["memory vs fixed batch"]}
-    for name, ms in limits["update_ms_per_call_of_k"].items():
-        share = f"{100 * shares[name]:.0f}%" if name in shares else ""
-        lines.append(f"| {name} | {ms:.3f} | {1e3 / ms:.0f} | {share} |")
+    for fed, updates_per_s in result["limit_updates_per_s"].items():
+        share = f"{100 * shares[fed]:.0f}%" if fed in shares else ""
+        lines.append(f"| {fed} | " + " | ".join(f"{m['update_ms_per_call_of_k'][fed]:.3f}" for m in limits.values())
+                     + f" | {updates_per_s:.0f} | {share} |")
     lines += ["", "(`fixed batch` is the update alone: one batch sampled once and reused; the memory share in the "
               "last column of that row compares the memory-replay pipeline with it.)", "",
               f"Where the time goes (each stage timed alone; {args.num_envs} envs per batch; per env step, and per "
               "update for sampling and the update, which the pipeline runs once per env step):", "",
-              "| stage | us |", "|---|---|"]
-    lines += [f"| {name} | {us:.0f} |" for name, us in limits["profile_us"].items()]
-    lines += ["", f"Collection alone (the compiled policy, the batched env and the memory-replay insert through "
-              f"`PyDriver`): {limits['collect_us_per_env_step']:.0f} us per env step."]
-    (RESULTS / "pipeline.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+              "| stage | " + " | ".join(f"us, {threads_label(t)}" for t in limits) + " |",
+              "|---|" + "---|" * len(limits)]
+    lines += [f"| {stage} | " + " | ".join(f"{m['profile_us'][stage]:.0f}" for m in limits.values()) + " |"
+              for stage in limits["default"]["profile_us"]]
+    lines += ["", "Collection alone (the compiled policy, the batched env and the memory-replay insert through "
+              "`PyDriver`), us per env step: "
+              + "; ".join(f"{threads_label(t)} {m['collect_us_per_env_step']:.0f}" for t, m in limits.items()) + "."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
