@@ -215,9 +215,10 @@ class TrainConfig:
     repeats exactly for a seed on the same machine."""
     tf_threads: int | None = None
     """Threads one TensorFlow op may use (intra-op parallelism); None keeps TensorFlow's default
-    (one per core). Small networks on few cores run faster on 1: the 256x256 MLP pipeline in
-    `benchmarks/results/pipeline.md`. Takes effect only if TensorFlow has not run an op yet in
-    this process (it is fixed then); otherwise the run warns and keeps the process's setting.
+    (one per core). On the 2-core bench machine 1 and the default measured the same for the
+    256x256 MLP pipeline (`benchmarks/results/pipeline.md`). Takes effect only if TensorFlow has
+    not run an op yet in this process (it is fixed then); otherwise the run warns and keeps the
+    process's setting.
     """
 
     def __post_init__(self):
