@@ -99,3 +99,42 @@ def test_reverb_keeps_only_its_newest_checkpoint_and_a_resume_takes_it(tmp_path)
     assert replay.replay_checkpoint_to_resume(str(tmp_path), first) == second
     with pytest.raises(FileNotFoundError, match="no other is there"):
         replay.replay_checkpoint_to_resume(str(tmp_path / "empty"), first)
+
+
+def test_the_saved_random_states_replay_the_same_draws_in_a_new_process():
+    """What a checkpoint's loop state keeps of the random streams (NumPy's and Python's global
+    generators, every training env's generator, the ez-greedy policy's), restored after a JSON
+    round trip into freshly built envs and policy as a resumed process builds them, gives the
+    exact draws that followed the save."""
+    import random
+
+    import numpy as np
+    from tf_agents.specs import array_spec
+
+    from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
+    from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
+    from tfa_custom_nets.training import EnvConfig
+    from tfa_custom_nets.training.train_eval import _restore_rng_states, _rng_states, make_env
+
+    spec = array_spec.BoundedArraySpec((), np.int64, 0, 4)
+
+    def build(policy_seed):  # envs seeded as the run seeds them, not yet reset
+        envs = [make_env(EnvConfig(id="CartPole-v1"), seed=seed) for seed in (1, 2)]
+        return envs, EzGreedyPyPolicy(ConstantPolicy(spec, 0), epsilon=lambda: 0.5, mu=1.0, max_repeat=5,
+                                      seed=policy_seed)
+
+    def draws(envs, policy):
+        actions = [int(policy.action(first() if i % 10 == 0 else mid()).action) for i in range(40)]
+        observations = [env.reset().observation.tolist() for env in envs for _ in range(3)]
+        return actions, observations, np.random.rand(3).tolist(), random.random()
+
+    envs, policy = build(policy_seed=7)
+    draws(envs, policy)  # the run goes on for a while before its checkpoint
+    saved = json.loads(json.dumps(_rng_states(envs, policy)))
+    after_save = draws(envs, policy)
+    assert draws(*build(policy_seed=7)) != after_save  # a rebuilt run without the states draws otherwise
+
+    resumed_envs, resumed_policy = build(policy_seed=99)
+    _restore_rng_states(saved, resumed_envs, resumed_policy)
+    assert draws(resumed_envs, resumed_policy) == after_save
+    assert len(set(after_save[0])) > 1 and len({tuple(o) for o in after_save[1]}) == 6
