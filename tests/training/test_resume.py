@@ -1,17 +1,25 @@
-"""A training process killed with SIGKILL resumes from its last checkpoint and finishes."""
+"""A training process killed with SIGKILL resumes from its last checkpoint and finishes; the random
+streams its checkpoint saves replay the same draws."""
 
 import csv
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.specs import array_spec
 
+from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
 from tfa_custom_nets import cli
+from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
+from tfa_custom_nets.training import EnvConfig
+from tfa_custom_nets.training.train_eval import _restore_rng_states, _rng_states, make_env
 
 SETS = ["total_env_steps=3000", "replay.learning_starts=200", "replay.batch_size=16", "replay.capacity=5000",
         "eval_interval=200", "eval_episodes=2", "checkpoint_interval=400", "progress=False",
@@ -106,16 +114,6 @@ def test_the_saved_random_states_replay_the_same_draws_in_a_new_process():
     generators, every training env's generator, the ez-greedy policy's), restored after a JSON
     round trip into freshly built envs and policy as a resumed process builds them, gives the
     exact draws that followed the save."""
-    import random
-
-    import numpy as np
-    from tf_agents.specs import array_spec
-
-    from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
-    from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
-    from tfa_custom_nets.training import EnvConfig
-    from tfa_custom_nets.training.train_eval import _restore_rng_states, _rng_states, make_env
-
     spec = array_spec.BoundedArraySpec((), np.int64, 0, 4)
 
     def build(policy_seed):  # envs seeded as the run seeds them, not yet reset
