@@ -3,7 +3,8 @@
     python experiments/run_seeds.py cartpole --seeds 1 2 3 4 5 [--jobs 2] [--set key=value ...]
 
 Each seed trains in turn, or `--jobs` at a time in separate processes (`runs/seeds/<preset>/seed<N>`); the table goes to
-`experiments/<preset>/results.md` and the summaries to `results.json`, with the
+`experiments/<preset>/results.md` and the summaries to `results.json` (`--results NAME`: NAME.md and
+NAME.json, to keep an earlier table), with the
 machine they ran on and a uniform-random policy's score on the same evaluation
 (`--random-episodes`), the baseline a preset without a threshold is judged by.
 """
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--runs", default="runs/seeds", help="parent of the per-seed run directories")
     parser.add_argument("--random-episodes", type=int, default=100, help="episodes for the random baseline")
+    parser.add_argument("--results", default="results",
+                        help="name of the table and data files written to experiments/<preset>/ (.md and .json)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="seeds trained at once, each in its own process (wall times then share the machine)")
     args = parser.parse_args()
@@ -100,11 +103,11 @@ def main() -> None:
                      f"{statistics.median(s['solved_at_seconds'] for s in solved):.1f} s of training."
                      if solved else ".")]
     out = Path(__file__).resolve().parent / args.preset
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+    (out / f"{args.results}.md").write_text("\n".join(lines) + "\n")
     random_policy = {"episodes": len(random_scores), "mean": float(random_scores.mean()),
                      "std": float(random_scores.std())}
     results = {"overrides": args.set, "summaries": summaries, "random_policy": random_policy}
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"{args.results}.json").write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(lines))
 
 
