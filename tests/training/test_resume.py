@@ -109,7 +109,7 @@ def test_reverb_keeps_only_its_newest_checkpoint_and_a_resume_takes_it(tmp_path)
         replay.replay_checkpoint_to_resume(str(tmp_path / "empty"), first)
 
 
-def test_the_saved_random_states_replay_the_same_draws_in_a_new_process():
+def test_the_saved_random_states_replay_the_same_draws_in_rebuilt_envs_and_policy():
     """What a checkpoint's loop state keeps of the random streams (NumPy's and Python's global
     generators, every training env's generator, the ez-greedy policy's), restored after a JSON
     round trip into freshly built envs and policy as a resumed process builds them, gives the
