@@ -30,7 +30,7 @@ from tf_agents.trajectories import trajectory
 from tfa_custom_nets.agents import BranchingDqnAgent
 from tfa_custom_nets.models import branching_q_model
 from tfa_custom_nets.networks import BranchingQNetwork
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.training import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OBS = tensor_spec.TensorSpec((17,), tf.float32, name="observation")

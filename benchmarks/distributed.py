@@ -25,9 +25,8 @@ import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs q
 
 # isort: split
 from tfa_custom_nets import replay
-from tfa_custom_nets.training import load_preset, override
-from tfa_custom_nets.training.distributed import VARIABLES_TABLE, build_role, inserted_items, make_tables, table_name
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.distributed import VARIABLES_TABLE, Role, make_tables
+from tfa_custom_nets.training import load_preset, machine, override
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLI = [sys.executable, "-m", "tfa_custom_nets.cli"]
@@ -37,11 +36,11 @@ def collection(config, actors: int, window: float) -> dict:
     """Transitions per second inserted by `actors` actor processes, measured over `window` seconds."""
     from tf_agents.experimental.distributed import reverb_variable_container
 
-    _, agent, _, state = build_role(config, config.seed)
-    server = replay.start_server(make_tables(config, agent, state, rate_limited=False))
+    role = Role(config, config.seed)
+    server = replay.start_server(make_tables(config, role.agent, role.shared, rate_limited=False))
     address = f"localhost:{server.port}"
-    reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE]).push(state.nest)
-    client = server.localhost_client()
+    reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE]).push(role.shared.nest)
+    table = replay.ReverbReplay(config, address)
     processes = [subprocess.Popen([*CLI, "actor", "--config", "pong", "--replay", address, "--actor-id", str(i),
                                    "--report-seconds", "5"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                   text=True) for i in range(actors)]
@@ -50,9 +49,9 @@ def collection(config, actors: int, window: float) -> dict:
             for line in process.stdout:
                 if " progress: " in line:
                     break
-        start_items, start = inserted_items(client, table_name(config)), time.perf_counter()
+        start_items, start = table.inserted(), time.perf_counter()
         time.sleep(window)
-        items, seconds = inserted_items(client, table_name(config)) - start_items, time.perf_counter() - start
+        items, seconds = table.inserted() - start_items, time.perf_counter() - start
     finally:
         for process in processes:
             process.kill()
@@ -66,24 +65,24 @@ def learner_rate(config, updates: int = 300) -> dict:
     """Updates per second of the `pong` learner, sampling a table filled by one actor."""
     from tf_agents.experimental.distributed import reverb_variable_container
 
-    from tfa_custom_nets.training.train_eval import make_train_step
+    from tfa_custom_nets.training import make_train_step
 
-    _, agent, _, state = build_role(config, config.seed)
-    server = replay.start_server(make_tables(config, agent, state, rate_limited=False))
+    role = Role(config, config.seed)
+    server = replay.start_server(make_tables(config, role.agent, role.shared, rate_limited=False))
     address = f"localhost:{server.port}"
-    reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE]).push(state.nest)
+    reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE]).push(role.shared.nest)
+    table = replay.ReverbReplay(config, address)
     actor = subprocess.Popen([*CLI, "actor", "--config", "pong", "--replay", address], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
-        client = server.localhost_client()
-        while inserted_items(client, table_name(config)) < config.replay.learning_starts:
+        while table.inserted() < config.replay.learning_starts:
             time.sleep(1)
     finally:
         actor.kill()
         actor.wait()
     try:
-        dataset = replay.make_dataset(address, config.replay.batch_size, table_name(config))
-        train_step = make_train_step(agent, iter(dataset), config, address, table_name(config))
+        train_step = make_train_step(role.agent, table.batches, config,
+                                     table.priority_writer() if table.prioritized else None)
         train_step(20)  # tracing and warm-up
         start = time.perf_counter()
         float(train_step(updates)[0])

@@ -47,10 +47,18 @@ from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
 
 from tfa_custom_nets import replay
-from tfa_custom_nets.training import load_preset, override, train_eval
-from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
-from tfa_custom_nets.training.run_files import machine
-from tfa_custom_nets.training.train_eval import StepCounter, make_agent, make_env, make_train_step, set_tf_threads
+from tfa_custom_nets.training import (
+    CompiledPyPolicy,
+    StepCounter,
+    load_preset,
+    machine,
+    make_agent,
+    make_env,
+    make_train_step,
+    override,
+    set_tf_threads,
+    train_eval,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP = 1_000
@@ -58,7 +66,7 @@ BATCH = 64
 
 
 def bench_config(steps: int, num_envs: int, backend: str, run_dir: str, threads: int | None = None):
-    return override(load_preset("cartpole"), [
+    return override(load_preset("cartpole_reverb"), [
         f"total_env_steps={steps}", "update_every=1", f"num_envs={num_envs}", f"replay.batch_size={BATCH}",
         f"replay.learning_starts={WARMUP}", f"replay.backend={backend!r}", f"eval_interval={steps}",
         "eval_episodes=2", f"checkpoint_interval={steps}", "progress=False", f"run_dir={run_dir!r}",

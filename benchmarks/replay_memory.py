@@ -27,7 +27,7 @@ import tensorflow as tf
 from tf_agents.trajectories import trajectory
 
 from tfa_custom_nets import replay
-from tfa_custom_nets.training.run_files import rss_mb
+from tfa_custom_nets.training import rss_mb
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SHAPE = (4, 84, 84)
@@ -39,8 +39,7 @@ def frames(source: str, steps: int) -> np.ndarray:
     """`steps` uint8 frame stacks: uniform noise, or Pong under uniformly random actions."""
     if source == "random":
         return np.random.default_rng(0).integers(0, 256, (steps, *SHAPE), dtype=np.uint8)
-    from tfa_custom_nets.training import load_preset
-    from tfa_custom_nets.training.train_eval import make_env
+    from tfa_custom_nets.training import load_preset, make_env
 
     env = make_env(load_preset("pong").env, seed=0)
     rng = np.random.default_rng(0)

@@ -29,9 +29,15 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import trajectory
 
 from tfa_custom_nets import envs
-from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, TrainConfig
-from tfa_custom_nets.training.run_files import machine
-from tfa_custom_nets.training.train_eval import branch_spec, make_agent
+from tfa_custom_nets.training import (
+    AgentConfig,
+    EnvConfig,
+    NetworkConfig,
+    TrainConfig,
+    branch_spec,
+    machine,
+    make_agent,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

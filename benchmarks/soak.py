@@ -23,8 +23,7 @@ import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs q
 # isort: split
 import numpy as np
 
-from tfa_custom_nets.training import load_preset, override, train_eval
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.training import load_preset, machine, override, train_eval
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -40,7 +39,7 @@ def main() -> None:
     sets = [f"total_env_steps={args.steps}", "num_envs=16", "update_every=4", "replay.batch_size=64",
             f"eval_interval={args.every}", "eval_episodes=5",
             f"checkpoint_interval={2 * args.every}", "progress=False", f"run_dir={args.run_dir!r}", *args.set]
-    config = override(load_preset("cartpole"), sets)
+    config = override(load_preset("cartpole_reverb"), sets)
     summary = train_eval(config)
     with open(Path(args.run_dir) / "metrics.csv") as f:
         rows = [(int(r["env_steps"]), float(r["rss_mb"])) for r in csv.DictReader(f)]

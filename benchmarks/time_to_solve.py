@@ -1,4 +1,4 @@
-"""`make bench`: time to solve CartPole, 5 seeds one after another (the `cartpole_fast` preset by default).
+"""`make bench`: time to solve CartPole, 5 seeds one after another (the `cartpole` preset by default).
 
 For each seed: the env steps and training seconds (evaluation excluded, warm-up and graph
 tracing included) until the greedy evaluation first reaches the env's threshold (475 over
@@ -6,7 +6,7 @@ the preset's evaluation episodes), and the final evaluation at the end of the ru
 one at a time so each has the machine to itself. Written to
 benchmarks/results/time_to_solve_<preset>.{json,md}.
 
-    python benchmarks/time_to_solve.py [--preset cartpole_fast] [--seeds 1 2 3 4 5] [--set key=value ...]
+    python benchmarks/time_to_solve.py [--preset cartpole] [--seeds 1 2 3 4 5] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ from pathlib import Path
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
 # isort: split
-from tfa_custom_nets.training import load_preset, override, train_eval
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.training import load_preset, machine, override, train_eval
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="cartpole_fast")
+    parser.add_argument("--preset", default="cartpole")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()

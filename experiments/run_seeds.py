@@ -22,14 +22,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (quiet imports first)
-from tfa_custom_nets.training import load_preset, override, train_eval
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.training import load_preset, machine, override, train_eval
 
 
 def random_policy_returns(config, episodes: int):
     """Returns of a uniform-random policy on the preset's env, from the seeds evaluation uses."""
-    from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
-    from tfa_custom_nets.training.train_eval import EVAL_SEED_OFFSET, make_env
+    from tfa_custom_nets.training import EVAL_SEED_OFFSET, UniformRandomPyPolicy, evaluate, make_env
 
     eval_envs = [make_env(config.env) for _ in range(episodes)]
     policy = UniformRandomPyPolicy(eval_envs[0].time_step_spec(), eval_envs[0].action_spec())

@@ -29,13 +29,13 @@ def cartpole_run(tmp_path_factory):
     result = run(TFA_NETS, "train", "cartpole", "--seed", "3", "--run-dir", str(run_dir), "--set", "tf_threads=1",
                  *SHORT)
     assert result.returncode == 0, result.stderr[-3000:]
-    return run_dir, json.loads(result.stdout)
+    return run_dir, result
 
 
-def test_train_writes_the_whole_run_directory(cartpole_run):
-    run_dir, printed = cartpole_run
+def test_train_writes_the_whole_run_directory_and_says_where(cartpole_run):
+    run_dir, result = cartpole_run
     for name in ("config.json", "metrics.csv", "summary.json", "learning_curve.png", "tensorboard",
-                 "checkpoints", "policy"):
+                 "checkpoints", "policy", "best_policy"):
         assert (run_dir / name).exists(), name
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert list((run_dir / "checkpoints").glob("ckpt-*.index"))
@@ -47,18 +47,29 @@ def test_train_writes_the_whole_run_directory(cartpole_run):
     assert config["agent"] == load_preset("cartpole").to_dict()["agent"]  # the rest comes from the preset
 
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary == printed
     for key in ("eval_mean", "eval_std", "eval_episodes", "threshold", "solved_at_step", "solved_at_seconds",
-                "env_steps", "wall_seconds", "env_steps_per_s", "updates_per_s"):
+                "env_steps", "wall_seconds", "env_steps_per_s", "updates_per_s", "best_eval_mean", "best_eval_step"):
         assert key in summary, key
     assert summary["threshold"] == 475.0 and summary["eval_episodes"] == 3
     assert summary["tf_threads"] == 1  # a fresh process: applied before TensorFlow started
-    assert summary["env_steps"] == 1500 and summary["updates"] == (1500 - 500) // config["update_every"]
+    # 16 envs collect a batch at a time, two when a batch holds episode ends (resets are not steps)
+    assert 1500 <= summary["env_steps"] < 1500 + 2 * 16 and summary["updates"] == summary["env_steps"] - 500
 
     with (run_dir / "metrics.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["env_steps"]) for r in rows] == [500, 1000, 1500]
+    assert [int(r["env_steps"]) // 500 for r in rows] == [1, 2, 3]
     assert float(rows[-1]["eval_mean"]) == pytest.approx(summary["eval_mean"])
+    best = max(rows, key=lambda r: (float(r["eval_mean"]), int(r["env_steps"])))  # ties: the later one
+    assert (summary["best_eval_mean"], summary["best_eval_step"]) == (float(best["eval_mean"]), int(best["env_steps"]))
+    # What the user reads at the end: where the run is, both scores, how to evaluate it; no JSON dump.
+    assert result.stdout.splitlines() == [
+        f"run directory: {run_dir}",
+        f"final policy: greedy mean {summary['eval_mean']:.1f} ± {summary['eval_std']:.1f} over 3 episodes after "
+        f"{summary['env_steps']} env steps ({summary['train_seconds']:.0f} s of training"
+        + ("; never reached 475)" if summary["solved_at_step"] is None
+           else f"; first reached 475 at env step {summary['solved_at_step']})"),
+        f"best policy:  greedy mean {summary['best_eval_mean']:.1f} at env step {summary['best_eval_step']}",
+        f"evaluate:     tfa-nets eval {run_dir} [--policy best]   (summary.json has every number)"]
     assert all(100 < float(r["rss_mb"]) < 10_000 for r in rows)  # MiB of a process running TensorFlow
 
 
@@ -70,12 +81,19 @@ def test_saved_policy_loads_with_plain_tf_saved_model(cartpole_run):
     assert actions.shape == (5,) and set(np.unique(actions)) <= {0, 1}
 
 
-def test_eval_command_scores_the_saved_policy(cartpole_run):
+@pytest.mark.parametrize("policy", ["final", "best"])
+def test_eval_command_scores_the_saved_policy(cartpole_run, policy):
     run_dir, _ = cartpole_run
-    result = run(TFA_NETS, "eval", str(run_dir), "--episodes", "4")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    # The training run's own evaluation seeds for the episode it scored last (or best): same policy, same score.
+    index = 2 if policy == "final" else summary["best_eval_step"] // 500 - 1
+    seed = 1_000_000 + 3 * 10_000 + index * 3
+    result = run(TFA_NETS, "eval", str(run_dir), "--episodes", "3", "--seed", str(seed), "--policy", policy)
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads(result.stdout)
-    assert scores["episodes"] == 4 and 8 <= scores["eval_mean"] <= 500
+    expected = summary["eval_mean"] if policy == "final" else summary["best_eval_mean"]
+    assert scores["episodes"] == 3 and scores["policy"] == policy
+    assert scores["eval_mean"] == pytest.approx(expected)
 
 
 def test_run_directory_is_never_overwritten(cartpole_run):
@@ -102,6 +120,7 @@ def test_distributed_commands_refuse_bad_arguments_with_a_fix(tmp_path):
         return result.stderr
 
     assert "launch takes a PRESET for a new run, or --resume RUN_DIR" in error(["launch"])
-    assert "--set replay.backend='reverb'" in error(["launch", "cartpole_fast", "--actors", "1"])
+    memory = ["launch", "cartpole", "--actors", "1", "--set", "replay.backend='memory'"]
+    assert "--set replay.backend='reverb'" in error(memory)
     assert "no such file" in error(["actor", "--config", str(tmp_path / "missing.json"), "--replay", "localhost:1"])
     assert cli.load_config("cartpole", ["seed=4"]).seed == 4

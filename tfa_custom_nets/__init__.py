@@ -3,7 +3,7 @@
 Importing the package keeps TensorFlow, gym and absl quiet: TensorFlow's C++ log
 level defaults to errors only (set ``TF_CPP_MIN_LOG_LEVEL`` yourself to change it)
 and the banner that ``gym`` prints on first import (tf-agents imports it) is
-swallowed.
+swallowed. It also registers the demo env ``tfa_custom_nets/RobotArm-v0`` with gymnasium.
 """
 
 import contextlib
@@ -23,5 +23,12 @@ absl.logging.set_verbosity(absl.logging.ERROR)
 import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")  # tf_agents' own deprecation notices (foldr back_prop)
+
+import gymnasium  # noqa: E402
+
+ROBOT_ARM_ID = "tfa_custom_nets/RobotArm-v0"
+if ROBOT_ARM_ID not in gymnasium.registry:
+    gymnasium.register(ROBOT_ARM_ID, entry_point="tfa_custom_nets.envs.robot_arm:RobotArmEnv", max_episode_steps=200,
+                       reward_threshold=22.0)
 
 __version__ = "0.1.0"

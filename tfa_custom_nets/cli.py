@@ -2,10 +2,10 @@
 
     tfa-nets train PRESET [--seed N] [--run-dir DIR] [--set key=value ...]
     tfa-nets train PRESET --resume RUN_DIR
-    tfa-nets eval RUN_DIR [--episodes N] [--seed N]
+    tfa-nets eval RUN_DIR [--policy final|best] [--episodes N] [--seed N]
     tfa-nets presets
 
-Across processes or machines (training/distributed.py, training/launch.py):
+Across processes or machines (tfa_custom_nets/distributed/):
 
     tfa-nets launch PRESET --actors N [--seed N] [--run-dir DIR] [--set ...] [--resume RUN_DIR]
     tfa-nets replay-server --config CONFIG [--port P] [--checkpoint-dir DIR]
@@ -23,9 +23,24 @@ import sys
 from pathlib import Path
 
 
+def closing_lines(summary: dict) -> str:
+    """What a finished run prints: where it is, its final and best greedy scores, how to evaluate it."""
+    run_dir, threshold = summary["run_dir"], summary["threshold"]
+    solved = ("" if threshold is None else
+              f"; first reached {threshold:g} at env step {summary['solved_at_step']}" if summary["solved_at_step"]
+              is not None else f"; never reached {threshold:g}")
+    return "\n".join([
+        f"run directory: {run_dir}",
+        f"final policy: greedy mean {summary['eval_mean']:.1f} ± {summary['eval_std']:.1f} over "
+        f"{summary['eval_episodes']} episodes after {summary['env_steps']} env steps "
+        f"({summary['train_seconds']:.0f} s of training{solved})",
+        f"best policy:  greedy mean {summary['best_eval_mean']:.1f} at env step {summary['best_eval_step']}",
+        f"evaluate:     tfa-nets eval {run_dir} [--policy best]   (summary.json has every number)"])
+
+
 def _train(args) -> int:
-    from tfa_custom_nets.training import from_dict, load_preset, override, train_eval
-    from tfa_custom_nets.training.train_eval import resumable_run_dir
+    from tfa_custom_nets.training import load_preset, load_run_config, override, train_eval
+    from tfa_custom_nets.training.checkpoints import resumable_run_dir
 
     config = load_preset(args.preset)
     if args.resume is not None:
@@ -33,90 +48,86 @@ def _train(args) -> int:
             raise ValueError("--resume continues a run with the config in its config.json; drop --set, --seed "
                              "and --run-dir (start a new run to change them).")
         run_dir = resumable_run_dir(args.resume)
-        saved = from_dict(json.loads((run_dir / "config.json").read_text()))
+        saved = load_run_config(run_dir / "config.json")
         if saved.name != config.name:
             raise ValueError(f"{run_dir} is a run of preset {saved.name!r}, not {config.name!r}: "
                              f"tfa-nets train {saved.name} --resume {run_dir}")
-        summary = train_eval(override(saved, [f"run_dir={str(run_dir)!r}"]), resume=True)
-        print(json.dumps(summary, indent=2))
-        return 0
-    sets = list(args.set)
-    if args.seed is not None:
-        sets.append(f"seed={args.seed}")
-    if args.run_dir is not None:
-        sets.append(f"run_dir={args.run_dir!r}")
-    summary = train_eval(override(config, sets))
-    print(json.dumps(summary, indent=2))
+        summary = train_eval(saved.replace(run_dir=str(run_dir)), resume=True)
+    else:
+        config = override(config, args.set)
+        typed = {"seed": args.seed, "run_dir": args.run_dir}
+        summary = train_eval(config.replace(**{k: v for k, v in typed.items() if v is not None}))
+    print(closing_lines(summary))
     return 0
 
 
 def _eval(args) -> int:
     from tf_agents.policies import py_tf_eager_policy
 
-    from tfa_custom_nets.training import from_dict
-    from tfa_custom_nets.training.evaluation import evaluate
-    from tfa_custom_nets.training.train_eval import make_env
+    from tfa_custom_nets.training import evaluate, load_run_config, make_env
 
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}.")
     run_dir = Path(args.run_dir)
-    config_path, policy_dir = run_dir / "config.json", run_dir / "policy"
-    if not config_path.is_file() or not policy_dir.is_dir():
-        raise SystemExit(f"tfa-nets eval: {run_dir} is not a finished run (needs config.json and policy/).")
-    env_config = from_dict(json.loads(config_path.read_text())).env
+    policy_dir = run_dir / {"final": "policy", "best": "best_policy"}[args.policy]
+    if not (run_dir / "config.json").is_file() or not policy_dir.is_dir():
+        raise ValueError(f"{run_dir} is not a finished run (needs config.json and {policy_dir.name}/).")
+    env_config = load_run_config(run_dir / "config.json").env
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         str(policy_dir), load_specs_from_pbtxt=True, batch_time_steps=False)
     eval_envs = [make_env(env_config) for _ in range(args.episodes)]
     scores = evaluate(policy, eval_envs, seed=args.seed)
-    print(json.dumps({"run_dir": str(run_dir), "env_id": env_config.id, "episodes": args.episodes,
-                      "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
+    print(json.dumps({"run_dir": str(run_dir), "policy": args.policy, "env_id": env_config.id,
+                      "episodes": args.episodes, "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
                       "eval_min": float(scores.min()), "eval_max": float(scores.max())}, indent=2))
     return 0
 
 
 def load_config(ref: str, sets: list[str]):
     """A preset (name or experiment.py) or a run's `config.json`, with `key=value` overrides."""
-    from tfa_custom_nets.training import from_dict, load_preset, override
+    from tfa_custom_nets.training import load_preset, load_run_config, override
 
     if ref.endswith(".json"):
-        path = Path(ref)
-        if not path.is_file():
+        if not Path(ref).is_file():
             raise ValueError(f"--config {ref}: no such file (expected a preset name, an experiment.py or a "
                              "config.json).")
-        config = from_dict(json.loads(path.read_text()))
+        config = load_run_config(ref)
     else:
         config = load_preset(ref)
     return override(config, sets)
 
 
 def _replay_server(args) -> int:
-    from tfa_custom_nets.training.distributed import serve_replay
+    from tfa_custom_nets.distributed import serve_replay
 
     serve_replay(load_config(args.config, args.set), port=args.port, checkpoint_dir=args.checkpoint_dir)
     return 0
 
 
 def _actor(args) -> int:
-    from tfa_custom_nets.training.distributed import run_actor
+    from tfa_custom_nets.distributed import run_actor
 
     run_actor(load_config(args.config, args.set), args.replay, actor_id=args.actor_id, seed=args.seed,
               pull_every=args.pull_every, report_seconds=args.report_seconds,
-              threads=None if args.threads == 0 else args.threads)
+              threads=args.threads)
     return 0
 
 
 def _learner(args) -> int:
-    from tfa_custom_nets.training.distributed import run_learner
+    from tfa_custom_nets.distributed import run_learner
 
-    sets = list(args.set) + ([f"run_dir={args.run_dir!r}"] if args.run_dir is not None else [])
-    config = load_config(args.config, sets)
+    config = load_config(args.config, args.set)
+    if args.run_dir is not None:
+        config = config.replace(run_dir=args.run_dir)
     if args.resume and config.run_dir is None:
         raise ValueError("learner --resume needs the run directory: --run-dir RUN_DIR.")
     summary = run_learner(config, args.replay, resume=args.resume, push_every=args.push_every)
-    print(json.dumps(summary, indent=2))
+    print(closing_lines(summary))
     return 0
 
 
 def _launch(args) -> int:
-    from tfa_custom_nets.training.launch import launch
+    from tfa_custom_nets.distributed import launch
 
     if (args.preset is None) == (args.resume is None):
         raise ValueError("launch takes a PRESET for a new run, or --resume RUN_DIR to continue one (not both).")
@@ -124,14 +135,11 @@ def _launch(args) -> int:
         if args.set or args.seed is not None or args.run_dir is not None:
             raise ValueError("--resume continues a run with the config in its config.json; drop --set, --seed "
                              "and --run-dir.")
-        config = load_config(str(Path(args.resume) / "config.json"), [f"run_dir={str(args.resume)!r}"])
+        config = load_config(str(Path(args.resume) / "config.json"), []).replace(run_dir=str(args.resume))
     else:
-        sets = list(args.set)
-        if args.seed is not None:
-            sets.append(f"seed={args.seed}")
-        if args.run_dir is not None:
-            sets.append(f"run_dir={args.run_dir!r}")
-        config = load_config(args.preset, sets)
+        config = load_config(args.preset, args.set)
+        typed = {"seed": args.seed, "run_dir": args.run_dir}
+        config = config.replace(**{k: v for k, v in typed.items() if v is not None})
     return launch(config, args.actors, resume=args.resume is not None, max_restarts=args.max_restarts,
                   pull_every=args.pull_every, push_every=args.push_every, report_seconds=args.report_seconds)
 
@@ -161,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--episodes", type=int, default=20)
     evaluate.add_argument("--seed", type=int, default=12345, help="seed of the first episode")
+    evaluate.add_argument("--policy", choices=["final", "best"], default="final",
+                          help="the policy at the end of training (policy/) or at its best evaluation (best_policy/)")
     evaluate.set_defaults(func=_eval)
 
     sets = {"action": "append", "default": [], "metavar": "KEY=VALUE", "help": "override a config value (repeatable)"}
@@ -207,8 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     actor.add_argument("--seed", type=int, help="env and exploration seed (default: from the config's and the id)")
     actor.add_argument("--pull-every", **pull_every)
     actor.add_argument("--report-seconds", **report)
-    actor.add_argument("--threads", type=int, default=1,
-                       help="TensorFlow threads of this actor (default 1: one actor per core; 0: one per core)")
+    actor.add_argument("--threads", type=int,
+                       help="TensorFlow threads of this actor (default: the config's tf_threads, else 1: one actor "
+                            "per core)")
     actor.set_defaults(func=_actor)
 
     presets = commands.add_parser("presets", help="list the presets")

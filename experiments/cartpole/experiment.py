@@ -1,10 +1,13 @@
-"""cartpole: CartPole-v1 with a shared-trunk Keras model through TF-Agents' stock DqnAgent.
+"""cartpole: CartPole-v1 with a shared-trunk Keras model through TF-Agents' Double DQN, on the fast
+pipeline. The default experiment (`make train`): about a minute on 2 cores, no server, no port.
 
     python experiments/cartpole/experiment.py --seed 1     # or: tfa-nets train cartpole --seed 1
 
-The model is written the way Keras DQN tutorials write it: one functional model,
-a dense trunk shared by every action's Q-value. Deviations from Mnih et al. (2015)
-are the usual CartPole ones, named in the comments.
+The model is written the way Keras DQN tutorials write it: one functional model, a dense trunk
+shared by every action's Q-value. The pipeline: 16 CartPole envs stepped as one batch (one policy
+call per batch), the in-memory replay sampled inside the compiled update, each iteration's 16
+updates (one per env step) in one compiled call on a second thread. Deviations from Mnih et al.
+(2015) are named in the comments; `cartpole_reverb` is the same model on one env and Reverb.
 """
 
 import sys
@@ -35,19 +38,22 @@ CONFIG = TrainConfig(
                           kwargs={"hidden_units": [256, 256]}),
     agent=AgentConfig(
         kind="ddqn",                 # double-Q targets (van Hasselt et al. 2016); paper: DQN
-        learning_rate=5e-4,          # Adam; paper: RMSProp 2.5e-4
+        learning_rate=2e-3,          # Adam; paper: RMSProp 2.5e-4 ...
+        learning_rate_end=0.0,       # ... falling linearly to 0 at the last update: the policy stops moving
         gamma=0.99,
+        n_step_update=3,             # 3-step returns; paper: 1
         loss="mse",                  # paper: error clipped to [-1, 1] (Huber)
         gradient_clipping=10.0,
         target_update_period=1,      # every update ...
-        target_update_tau=0.005,     # ... a Polyak step; paper: hard copy every 10k updates
+        target_update_tau=0.02,      # ... a Polyak step; paper: hard copy every 10k updates
         epsilon_start=1.0,
-        epsilon_end=0.05,            # paper: 0.1
-        epsilon_decay_steps=5_000,   # paper: 1M frames
+        epsilon_end=0.01,            # paper: 0.1
+        epsilon_decay_steps=10_000,  # paper: 1M frames
     ),
-    replay=ReplayConfig(capacity=50_000, batch_size=128, learning_starts=1_000),  # paper: 1M, 32, 50k
-    total_env_steps=50_000,
-    update_every=1,                 # paper: one update per 4 env steps
+    replay=ReplayConfig(capacity=50_000, batch_size=128, learning_starts=1_000),  # paper: 1M, 32, 50k; in memory
+    total_env_steps=30_000,
+    num_envs=16,                     # stepped as one batch: one policy call per 16 env steps
+    update_every=1,                  # paper: one update per 4 env steps
     eval_interval=2_500,
     eval_episodes=20,
     checkpoint_interval=10_000,

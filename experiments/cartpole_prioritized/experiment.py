@@ -1,8 +1,8 @@
-"""cartpole_prioritized: the cartpole experiment with prioritized replay on Reverb.
+"""cartpole_prioritized: the cartpole_reverb experiment with prioritized replay on Reverb.
 
     python experiments/cartpole_prioritized/experiment.py --seed 1   # or: tfa-nets train cartpole_prioritized
 
-Everything is `cartpole`'s (model, agent, schedule) except the replay: items are sampled in
+Everything is `cartpole_reverb`'s (model, agent, schedule) except the replay: items are sampled in
 proportion to `(|TD error| + 1e-6) ** 0.6`, the priorities are written back to Reverb after
 every update, and each sample's loss is weighted by `(N * P(i)) ** -beta / max`, with beta
 annealed from 0.4 to 1 over the run (Schaul et al. 2016, proportional variant).
@@ -16,7 +16,7 @@ import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs q
 # isort: split
 from tfa_custom_nets.training import load_preset
 
-CARTPOLE = load_preset("cartpole")
+CARTPOLE = load_preset("cartpole_reverb")
 CONFIG = dataclasses.replace(
     CARTPOLE, name="cartpole_prioritized",
     replay=dataclasses.replace(CARTPOLE.replay, prioritized=True, priority_exponent=0.6,  # paper: alpha .6

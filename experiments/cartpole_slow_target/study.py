@@ -20,8 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (quiet imports first)
-from tfa_custom_nets.training import load_preset, override, train_eval
-from tfa_custom_nets.training.run_files import machine
+from tfa_custom_nets.training import load_preset, machine, override, train_eval
 
 HERE = Path(__file__).resolve().parent
 TAUS = (1.0, 0.01)
@@ -30,7 +29,7 @@ PERIODS = (1, 100, 1000)
 
 def run_cell(tau: float, period: int, seed: int, steps: int, runs: str) -> dict:
     run_dir = Path(runs) / f"tau{tau}-period{period}-seed{seed}"
-    config = override(load_preset("cartpole"), [
+    config = override(load_preset("cartpole_reverb"), [
         f"agent.target_update_tau={tau}", f"agent.target_update_period={period}", f"seed={seed}",
         f"total_env_steps={steps}", "progress=False", f"run_dir={str(run_dir)!r}"])
     summary = train_eval(config)

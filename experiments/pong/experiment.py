@@ -53,7 +53,9 @@ CONFIG = TrainConfig(
         epsilon_end=0.01,             # paper: 0.1
         epsilon_decay_steps=250_000,  # paper: 1M agent steps
     ),
-    replay=ReplayConfig(capacity=100_000, batch_size=32, learning_starts=10_000),  # paper: 1M, 32, 50k
+    # Reverb, not the in-memory default: frames compress ~4.5x in its chunks (benchmarks/results/replay_memory.md)
+    replay=ReplayConfig(capacity=100_000, batch_size=32, learning_starts=10_000,  # paper: 1M, 32, 50k
+                        backend="reverb"),
     total_env_steps=2_000_000,        # agent steps (8M frames); paper: 50M
     update_every=4,                   # as in the paper
     eval_interval=50_000,

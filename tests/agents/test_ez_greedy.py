@@ -118,7 +118,7 @@ def test_training_loop_collects_with_ez_greedy_and_repeats_for_a_seed(tmp_path):
     from tfa_custom_nets.training import load_preset, override, train_eval
 
     def run(name, exploration):
-        config = override(load_preset("cartpole"), [
+        config = override(load_preset("cartpole_reverb"), [
             "total_env_steps=2000", "update_every=4", "replay.learning_starts=500",
             "replay.batch_size=32", "eval_interval=1000", "eval_episodes=2", "checkpoint_interval=2000",
             "replay.backend='reverb'", "num_envs=1",

@@ -7,9 +7,16 @@ import pytest
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
-from tfa_custom_nets.training import list_presets, load_preset, override, train_eval
-from tfa_custom_nets.training.presets import resolve_ref
-from tfa_custom_nets.training.train_eval import branch_spec, make_env, make_q_network
+from tfa_custom_nets.training import (
+    branch_spec,
+    list_presets,
+    load_preset,
+    make_env,
+    make_q_network,
+    override,
+    resolve_ref,
+    train_eval,
+)
 
 TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8", "replay.capacity=1000",
         "eval_interval=120", "eval_episodes=2", "checkpoint_interval=120", "progress=False",

@@ -12,8 +12,17 @@ from tf_agents.policies import random_py_policy
 from tf_agents.specs import tensor_spec
 
 from tfa_custom_nets import envs, replay
-from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, ReplayConfig, TrainConfig
-from tfa_custom_nets.training.train_eval import branch_spec, make_agent, make_env, make_train_step
+from tfa_custom_nets.training import (
+    AgentConfig,
+    EnvConfig,
+    NetworkConfig,
+    ReplayConfig,
+    TrainConfig,
+    branch_spec,
+    make_agent,
+    make_env,
+    make_train_step,
+)
 
 EPS = 1e-6
 
@@ -124,7 +133,8 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind):
                                weights=weights, training=True)
         unweighted = agent._loss(experience, td_errors_loss_fn=agent._td_errors_loss_fn, gamma=agent._gamma)
         assert float(unweighted.loss) != pytest.approx(float(expected.loss), rel=1e-3)
-        loss, max_priority = make_train_step(agent, itertools.repeat((experience, info)), config, address, table.name)()
+        loss, max_priority = make_train_step(agent, itertools.repeat((experience, info)), config,
+                                             replay.make_priority_writer(address, table.name))()
         assert float(loss) == pytest.approx(float(expected.loss), rel=1e-5)
         priorities = replay.td_priorities(expected.extra.td_error).numpy()
         assert float(max_priority) == pytest.approx(priorities.max(), rel=1e-5)

@@ -62,8 +62,7 @@ def test_learning_rate_decays_linearly_to_its_end_value_over_the_runs_updates():
     import tensorflow as tf
     from tf_agents.specs import tensor_spec
 
-    from tfa_custom_nets.training import override
-    from tfa_custom_nets.training.train_eval import make_agent, make_env
+    from tfa_custom_nets.training import make_agent, make_env, override
 
     # (1000 - 200) // 4 = 200 updates: lr 1e-3 at update 0, 5.5e-4 at 100, 1e-4 from 200 on
     config = override(TrainConfig(), ["agent.learning_rate=1e-3", "agent.learning_rate_end=1e-4",

@@ -11,7 +11,7 @@ SETS = ["total_env_steps=10000", "update_every=4", "replay.backend='memory'", "r
 
 
 def eval_returns(tmp_path, seed, name, steps=10_000):
-    config = override(load_preset("cartpole"), [*SETS, f"seed={seed}", f"run_dir={str(tmp_path / name)!r}",
+    config = override(load_preset("cartpole_reverb"), [*SETS, f"seed={seed}", f"run_dir={str(tmp_path / name)!r}",
                                                 f"total_env_steps={steps}"])
     train_eval(config)
     with open(tmp_path / name / "metrics.csv") as f:

@@ -19,35 +19,30 @@ from tf_agents.experimental.distributed import reverb_variable_container
 
 from tests.training.test_resume import loop_state
 from tfa_custom_nets import replay
+from tfa_custom_nets.distributed import VARIABLES_TABLE, Role, check_distributable, make_tables
 from tfa_custom_nets.training import load_preset, override
-from tfa_custom_nets.training.distributed import (
-    VARIABLES_TABLE,
-    build_role,
-    check_distributable,
-    make_tables,
-    table_name,
-)
 
 SMALL = ["replay.batch_size=4", "replay.learning_starts=8", "replay.capacity=100", "update_every=2",
          "network.kwargs={'hidden_units': [8]}"]
 
 
 def small_config(*sets):
-    return override(load_preset("cartpole"), [*SMALL, *sets])
+    return override(load_preset("cartpole_reverb"), [*SMALL, *sets])
 
 
 @pytest.fixture
 def server_and_learner():
     config = small_config()
-    _, agent, _, state = build_role(config, seed=1)
-    server = replay.start_server(make_tables(config, agent, state))
-    yield config, agent, state, f"localhost:{server.port}"
+    role = Role(config, seed=1)
+    server = replay.start_server(make_tables(config, role.agent, role.shared))
+    yield config, role.agent, role.shared, f"localhost:{server.port}"
     server.stop()
 
 
 def test_actor_pulls_the_learners_weights_into_its_own_variables(server_and_learner):
     config, learner_agent, learner_state, address = server_and_learner
-    _, actor_agent, actor_epsilon, actor_state = build_role(config, seed=2)
+    actor = Role(config, seed=2)
+    actor_agent, actor_epsilon, actor_state = actor.agent, actor.epsilon, actor.shared
     learner_vars = learner_agent.policy.variables()
     actor_vars = actor_agent.policy.variables()
     assert not all(np.allclose(a.numpy(), b.numpy()) for a, b in zip(learner_vars, actor_vars))
@@ -75,17 +70,17 @@ def test_the_rate_limiter_holds_the_learner_to_batch_size_over_update_every_samp
         server_and_learner):
     config, agent, _, address = server_and_learner
     client = reverb.Client(address)
-    observer = replay.make_observer(client, table_name=table_name(config))
+    observer = replay.make_observer(client, table_name=replay.table_name(config))
     step = tf.nest.map_structure(lambda s: np.zeros(s.shape, s.dtype.as_numpy_dtype), agent.collect_data_spec)
     # samples_per_insert = batch_size / update_every = 2, with an error buffer of a warm-up's worth
     # (2 * 8 samples): inserts may run 2 * 8 items ahead of the first sample, and wait there.
     for _ in range(17):  # one 17-step episode: 16 transitions, all the limiter takes before sampling
         observer(step._replace(step_type=np.int32(1)))
     observer.flush()
-    assert client.server_info()[table_name(config)].current_size == 16
+    assert client.server_info()[replay.table_name(config)].current_size == 16
 
     # 16 items allow 32 samples; the 33rd waits for inserts (and times out here).
-    dataset = reverb.TrajectoryDataset.from_table_signature(address, table_name(config),
+    dataset = reverb.TrajectoryDataset.from_table_signature(address, replay.table_name(config),
                                                            max_in_flight_samples_per_worker=1,
                                                            rate_limiter_timeout_ms=500)
     assert sum(1 for _ in dataset) == 32

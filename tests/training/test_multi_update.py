@@ -14,7 +14,7 @@ from tf_agents.specs import tensor_spec
 
 from tests.replay.test_prioritized import config_for, fill_with_ranked_priorities, sample_all
 from tfa_custom_nets import replay
-from tfa_custom_nets.training.train_eval import branch_spec, make_agent, make_env, make_train_step
+from tfa_custom_nets.training import branch_spec, make_agent, make_env, make_train_step
 
 
 def twin_agents(config, env):
@@ -57,10 +57,11 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
         sampled = {int(k) for _, info in batches for k in info.key.numpy()}
         initial_target = [v.numpy() for v in single._target_q_network.variables]
 
-        step = make_train_step(single, replayed(batches), config, address, table.name)
+        writer = replay.make_priority_writer(address, table.name) if prioritized else None
+        step = make_train_step(single, replayed(batches), config, writer)
         losses = [float(step()[0]) for _ in range(3)]
         after_single = sample_all(address, table.name, 0, wanted=sampled, all_keys=keys)
-        loss, _ = make_train_step(looped, replayed(batches), config, address, table.name)(3)
+        loss, _ = make_train_step(looped, replayed(batches), config, writer)(3)
         after_looped = sample_all(address, table.name, 0, wanted=sampled, all_keys=keys)
 
         assert single.train_step_counter.numpy() == looped.train_step_counter.numpy() == 3

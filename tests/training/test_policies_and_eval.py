@@ -11,10 +11,7 @@ from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs
 from tfa_custom_nets.models import dense_q_model
 from tfa_custom_nets.networks import KerasQNetwork
-from tfa_custom_nets.training import compiled_policy
-from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
-from tfa_custom_nets.training.episode_returns import EpisodeReturns
-from tfa_custom_nets.training.evaluation import evaluate
+from tfa_custom_nets.training import CompiledPyPolicy, EpisodeReturns, compiled_policy, evaluate
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +126,7 @@ def test_uniform_random_policy_samples_each_branch_in_its_own_range():
     from tf_agents.specs import array_spec
     from tf_agents.trajectories import time_step as ts
 
-    from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy
+    from tfa_custom_nets.training import UniformRandomPyPolicy
 
     spec = array_spec.BoundedArraySpec((3,), np.int64, np.zeros(3, np.int64), np.array([2, 1, 4]))
     policy = UniformRandomPyPolicy(ts.time_step_spec(array_spec.ArraySpec((2,), np.float32)), spec)

@@ -18,8 +18,7 @@ from tf_agents.specs import array_spec
 from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
 from tfa_custom_nets import cli
 from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
-from tfa_custom_nets.training import EnvConfig
-from tfa_custom_nets.training.train_eval import _restore_rng_states, _rng_states, make_env
+from tfa_custom_nets.training import EnvConfig, capture_rng_states, make_env, restore_rng_states
 
 SETS = ["total_env_steps=3000", "replay.learning_starts=200", "replay.batch_size=16", "replay.capacity=5000",
         "eval_interval=200", "eval_episodes=2", "checkpoint_interval=400", "progress=False",
@@ -128,11 +127,11 @@ def test_the_saved_random_states_replay_the_same_draws_in_rebuilt_envs_and_polic
 
     envs, policy = build(policy_seed=7)
     draws(envs, policy)  # the run goes on for a while before its checkpoint
-    saved = json.loads(json.dumps(_rng_states(envs, policy)))
+    saved = json.loads(json.dumps(capture_rng_states(envs, policy)))
     after_save = draws(envs, policy)
     assert draws(*build(policy_seed=7)) != after_save  # a rebuilt run without the states draws otherwise
 
     resumed_envs, resumed_policy = build(policy_seed=99)
-    _restore_rng_states(saved, resumed_envs, resumed_policy)
+    restore_rng_states(saved, resumed_envs, resumed_policy)
     assert draws(resumed_envs, resumed_policy) == after_save
     assert len(set(after_save[0])) > 1 and len({tuple(o) for o in after_save[1]}) == 6

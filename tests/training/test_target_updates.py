@@ -6,8 +6,15 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from tfa_custom_nets import envs
-from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, TrainConfig
-from tfa_custom_nets.training.train_eval import branch_spec, make_agent, make_env
+from tfa_custom_nets.training import (
+    AgentConfig,
+    EnvConfig,
+    NetworkConfig,
+    TrainConfig,
+    branch_spec,
+    make_agent,
+    make_env,
+)
 
 NETWORKS = {"ddqn": (EnvConfig(id="CartPole-v1"), NetworkConfig(kwargs={"hidden_units": [4]})),
             "bdq": (EnvConfig(id=envs.ROBOT_ARM_ID), NetworkConfig(model="tfa_custom_nets.models:branching_q_model",

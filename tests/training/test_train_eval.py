@@ -44,8 +44,7 @@ def test_nan_observation_mid_training_stops_the_run_and_cleans_up(tmp_path):
 def test_agent_kind_and_action_space_mismatches_stop_before_training(env_id, kind, joint, message, tmp_path):
     from tf_agents.specs import tensor_spec
 
-    from tfa_custom_nets.training import EnvConfig
-    from tfa_custom_nets.training.train_eval import branch_spec, make_env, make_q_network
+    from tfa_custom_nets.training import EnvConfig, branch_spec, make_env, make_q_network
 
     config = override(TrainConfig(env=EnvConfig(id=env_id, joint_actions=joint)), [f"agent.kind={kind!r}"])
     env = make_env(config.env)
@@ -55,7 +54,8 @@ def test_agent_kind_and_action_space_mismatches_stop_before_training(env_id, kin
         make_q_network(config, obs_spec, action_spec, branch_spec(env, action_spec))
 
 
-def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(tmp_path):
+@pytest.mark.parametrize("backend", ["memory", "reverb"])
+def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(backend, tmp_path):
     """3 envs stepped as a batch, one update per 2 env steps (each iteration collects 3 steps, so
     1 or 2 updates are due): every training episode returns 1 + 2 + ... + 10 = 55 whatever the
     actions, and every env's steps reach the replay and the checkpointed RNG states."""
@@ -64,12 +64,13 @@ def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(t
 
     import tensorflow as tf
 
-    gym.register("tfa_test/Scripted10-v0", entry_point=ScriptedEnv, kwargs={"terminate_at": 10})
+    if "tfa_test/Scripted10-v0" not in gym.registry:
+        gym.register("tfa_test/Scripted10-v0", entry_point=ScriptedEnv, kwargs={"terminate_at": 10})
     config = override(TrainConfig(), [
         "env.id='tfa_test/Scripted10-v0'", "env.threshold=1000.0", "num_envs=3", "update_every=2",
         "total_env_steps=1000", "replay.learning_starts=200", "replay.capacity=5000", "replay.batch_size=16",
         "eval_interval=500", "eval_episodes=2", "progress=False", "network.kwargs={'hidden_units': [8]}",
-        f"run_dir={str(tmp_path / 'run')!r}"])
+        f"replay.backend={backend!r}", f"run_dir={str(tmp_path / 'run')!r}"])
     summary = train_eval(config)
     steps = summary["env_steps"]
     assert 1000 <= steps < 1003
@@ -78,8 +79,10 @@ def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(t
         assert [float(r["train_return"]) for r in csv.DictReader(f)] == [55.0, 55.0]
     checkpoint = tf.train.latest_checkpoint(str(tmp_path / "run" / "checkpoints"))
     state = json.loads(tf.train.load_variable(checkpoint, "loop_state/.ATTRIBUTES/VARIABLE_VALUE"))
-    # n=1: an episode's k steps make k items once its boundary step is written, k - 1 before
-    assert steps - 3 <= state["replay_items"] <= steps
+    if backend == "reverb":  # n=1: an episode's k steps make k items once its boundary step is written, k - 1 before
+        assert steps - 3 <= state["replay_items"] <= steps
+    else:  # the buffer holds every frame: each env's steps, and a LAST -> FIRST boundary per finished episode
+        assert state["replay_items"] == steps + 3 * ((steps // 3) // 10)
     assert len(state["rng"]["envs"]) == 3 and len({str(s) for s in state["rng"]["envs"]}) == 3
 
 

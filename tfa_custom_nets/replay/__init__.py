@@ -1,26 +1,68 @@
-"""Replay on Reverb (tables, server, observers, datasets, priorities, checkpoints), and an
-in-memory backend with no server."""
+"""Replay backends behind one interface, built by `make_replay(config, agent)`.
 
-from tfa_custom_nets.replay.memory_replay import MemoryObserver, MemorySampler, make_memory_buffer, make_memory_sampler
-from tfa_custom_nets.replay.reverb_replay import (
-    PRIORITIZED_TABLE,
-    TABLE,
-    BatchedTransitionObserver,
-    TransitionObserver,
-    checkpoint_replay,
-    importance_weights,
-    make_dataset,
-    make_observer,
-    make_prioritized_table,
-    make_rate_limiter,
-    make_uniform_table,
-    replay_checkpoint_to_resume,
-    sequence_length,
-    start_server,
-    td_priorities,
+A backend is the training loop's only view of replay:
+
+    replay.observer            a PyDriver observer for the run's env(s)
+    replay.commit()            make the steps collected so far sampleable (between updates)
+    replay.batches             iterator of (experience, info) batches, read inside the compiled update
+    replay.prioritized         whether updates write priorities back (replay.priority_writer())
+    replay.priority            the priority new items enter with (prioritized: the largest seen)
+    replay.size()              items (Reverb) or steps (memory) held
+    replay.trackables()        TensorFlow objects saved in the agent's checkpoint
+    replay.checkpoint()        save what the agent's checkpoint does not hold; its name or None
+    replay.close()
+
+`MemoryReplay` (TF-Agents' `TFUniformReplayBuffer`: no server, no port) is the default;
+`ReverbReplay` serves prioritized replay and the distributed roles. Reverb is imported only
+when a Reverb name is first used, so everything else works where dm-reverb is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tfa_custom_nets.replay.items import importance_weights, sequence_length, td_priorities
+from tfa_custom_nets.replay.memory_replay import (
+    MemoryObserver,
+    MemoryReplay,
+    MemorySampler,
+    make_memory_buffer,
+    make_memory_sampler,
 )
 
-__all__ = ["BatchedTransitionObserver", "MemoryObserver", "MemorySampler", "PRIORITIZED_TABLE", "TABLE",
-           "TransitionObserver", "checkpoint_replay", "importance_weights", "replay_checkpoint_to_resume",
-           "make_dataset", "make_memory_buffer", "make_memory_sampler", "make_observer", "make_prioritized_table",
-           "make_rate_limiter", "make_uniform_table", "sequence_length", "start_server", "td_priorities"]
+_REVERB_NAMES = {
+    "reverb_replay": ["PRIORITIZED_TABLE", "TABLE", "BatchedTransitionObserver", "TransitionObserver",
+                      "checkpoint_replay", "make_dataset", "make_observer", "make_prioritized_table",
+                      "make_priority_writer",
+                      "make_rate_limiter", "make_uniform_table", "replay_checkpoint_to_resume", "start_server"],
+    "reverb_backend": ["ReverbReplay", "make_table", "table_name"],
+}
+
+
+def make_replay(config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from: str | None = None):
+    """The single-process run's replay for `config`: in memory unless the run needs Reverb
+    (`config.uses_reverb`: prioritized replay, or `replay.backend='reverb'`).
+
+    `num_envs`: the batch size of a batched env (None: one unbatched env). `checkpoint_dir`: where
+    a Reverb server keeps its checkpoints (and loads the newest from); `resume_from`: the Reverb
+    checkpoint a resumed run's agent checkpoint names (checked to be there, or a newer one).
+    The in-memory replay is restored with the agent's checkpoint instead.
+    """
+    if not config.uses_reverb:
+        return MemoryReplay(agent.collect_data_spec, config.replay.capacity, config.replay.batch_size,
+                            config.agent.n_step_update, num_envs)
+    from tfa_custom_nets.replay.reverb_backend import ReverbReplay
+
+    return ReverbReplay.start_local(config, agent.collect_data_spec, num_envs, checkpoint_dir, resume_from)
+
+
+def __getattr__(name: str):
+    for module, names in _REVERB_NAMES.items():
+        if name in names:
+            return getattr(importlib.import_module(f"tfa_custom_nets.replay.{module}"), name)
+    raise AttributeError(f"module 'tfa_custom_nets.replay' has no attribute {name!r}")
+
+
+__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "importance_weights", "make_memory_buffer",
+           "make_memory_sampler", "make_replay", "sequence_length", "td_priorities",
+           *[name for names in _REVERB_NAMES.values() for name in names]]

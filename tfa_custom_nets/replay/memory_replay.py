@@ -18,7 +18,7 @@ import tensorflow as tf
 from tf_agents.replay_buffers import tf_uniform_replay_buffer
 from tf_agents.trajectories import StepType
 
-from tfa_custom_nets.replay.reverb_replay import sequence_length
+from tfa_custom_nets.replay.items import sequence_length
 
 
 def make_memory_buffer(collect_data_spec, capacity: int,
@@ -112,3 +112,41 @@ def make_memory_sampler(buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer, 
                         n_step_update: int = 1) -> MemorySampler:
     """Uniform batches of n-step windows from the buffer (see `MemorySampler`)."""
     return MemorySampler(buffer, batch_size, n_step_update)
+
+
+class MemoryReplay:
+    """The in-memory replay backend: no server, no port, uniform sampling inside the compiled update.
+
+    The training loop's replay object (the interface `replay.make_replay` documents): steps go to
+    `observer`, reach the buffer at `commit()` (between updates), and are sampled by `batches`.
+    The buffer's variables go into the agent's TensorFlow checkpoint (`trackables`).
+    """
+
+    prioritized = False
+    priority = None  # uniform: new items carry no priority
+
+    def __init__(self, collect_data_spec, capacity: int, batch_size: int, n_step_update: int = 1,
+                 num_envs: int | None = None):
+        self.buffer = make_memory_buffer(collect_data_spec, capacity, num_envs or 1)
+        self.observer = MemoryObserver(self.buffer, num_envs)
+        self.batches = make_memory_sampler(self.buffer, batch_size, n_step_update)
+
+    def priority_writer(self):
+        raise ValueError("the in-memory replay samples uniformly; prioritized replay needs the Reverb backend.")
+
+    def commit(self) -> None:
+        """Writes the steps collected since the last call (never while an update samples)."""
+        self.observer.flush()
+
+    def size(self) -> int:
+        return self.observer.num_frames()
+
+    def trackables(self) -> dict:
+        return {"replay_buffer": self.buffer}
+
+    def checkpoint(self) -> None:
+        """The buffer is saved with the agent's checkpoint; this only commits the pending steps."""
+        self.commit()
+
+    def close(self) -> None:
+        """Nothing to release: the buffer is TensorFlow variables."""

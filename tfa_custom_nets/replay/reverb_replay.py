@@ -1,18 +1,13 @@
-"""Reverb replay for DQN: table, server, observer and dataset from one sequence length.
+"""Reverb replay for DQN: table, server, observer and dataset from one sequence length
+(`items.sequence_length`), so the table, the observer that writes items and the dataset that
+reads them cannot disagree.
 
-DqnAgent trains on transitions `(s_t, a_t, r_t, s_{t+1})`, stored as items of
-`sequence_length = n_step_update + 1` consecutive trajectory steps. Every function
-here takes that length from `sequence_length(n_step_update)`, so the table, the
-observer that writes items and the dataset that reads them cannot disagree.
+Prioritized replay: the table samples item i with probability `p_i^alpha / sum_j p_j^alpha`
+(`priority_exponent` alpha); after each update the learner writes `|TD error| + epsilon` back
+(`items.td_priorities`, `reverb.TFClient.update_priorities`).
 
-Prioritized replay (Schaul et al. 2016, arXiv:1511.05952): the table samples item i with
-probability `p_i^alpha / sum_j p_j^alpha` (`priority_exponent` alpha); after each update the
-learner writes `|TD error| + epsilon` back as the priorities of the items it trained on
-(`td_priorities`, `reverb.TFClient.update_priorities`) and weights each sample's loss by
-`importance_weights`: `(N * P(i))^-beta`, divided by the batch's largest weight.
-
-The server is in-process, on a free local port. Reverb's gRPC server listens on all
-interfaces with no authentication: keep the machine on a trusted network.
+A Reverb server's gRPC port listens on all interfaces with no authentication: anyone who
+reaches it can read and write the replay. Only runs that need Reverb start one.
 """
 
 from __future__ import annotations
@@ -24,13 +19,10 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import StepType
 
+from tfa_custom_nets.replay.items import sequence_length
+
 TABLE = "uniform"
 PRIORITIZED_TABLE = "prioritized"
-
-
-def sequence_length(n_step_update: int = 1) -> int:
-    """Trajectory steps per replay item: the transition's first step plus n more."""
-    return n_step_update + 1
 
 
 def _fifo_table(name: str, collect_data_spec, capacity: int, min_size: int, n_step_update: int,
@@ -75,21 +67,6 @@ def make_prioritized_table(collect_data_spec, capacity: int, min_size: int, n_st
                        reverb.selectors.Prioritized(priority_exponent), samples_per_insert)
 
 
-def importance_weights(probability: tf.Tensor, table_size: tf.Tensor, beta) -> tf.Tensor:
-    """`(N * P(i)) ** -beta / max_batch`, the correction for sampling i with probability P(i)."""
-    scaled = tf.cast(table_size, tf.float64) * tf.cast(probability, tf.float64)
-    weights = tf.pow(scaled, -tf.cast(beta, tf.float64))
-    return tf.cast(weights / tf.reduce_max(weights), tf.float32)
-
-
-def td_priorities(td_error: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
-    """`|TD error| + epsilon` per sample; a `[B, D]` branching error is averaged over branches."""
-    magnitude = tf.abs(tf.cast(td_error, tf.float64))
-    if magnitude.shape.rank == 2:
-        magnitude = tf.reduce_mean(magnitude, axis=1)
-    return magnitude + epsilon
-
-
 def start_server(tables: list[reverb.Table], port: int | None = None,
                  checkpoint_dir: str | None = None) -> reverb.Server:
     """An in-process Reverb server (a free port unless `port` is given).
@@ -99,6 +76,13 @@ def start_server(tables: list[reverb.Table], port: int | None = None,
     """
     checkpointer = None if checkpoint_dir is None else reverb.checkpointers.DefaultCheckpointer(str(checkpoint_dir))
     return reverb.Server(tables, port=port, checkpointer=checkpointer)
+
+
+def make_priority_writer(address: str, table_name: str):
+    """`write(info, priorities) -> op`: sets the sampled items' priorities from inside the compiled update
+    (build it outside `tf.function`: the TF client is a resource)."""
+    tf_client = reverb.TFClient(address)
+    return lambda info, priorities: tf_client.update_priorities(table_name, info.key, priorities)
 
 
 def checkpoint_replay(client: reverb.Client) -> str:

@@ -1,6 +1,36 @@
-"""Training: config, the train/eval loop, presets and what a run writes."""
+"""Training: config, builders, the loop core, `train_eval`, presets and what a run writes.
 
+    config.py        frozen dataclasses; derived values (total updates, seeds) have one definition here
+    builders.py      env, network, agent, collect policy from a config
+    collection.py    the acting side: warm-up and collection through a PyDriver
+    update_step.py   k compiled updates per call, run beside collection
+    evaluation.py    greedy evaluation, the threshold and the best policy
+    checkpoints.py   LoopState, the run's checkpoint, run directories, RNG states
+    loop_core.py     report cadence and the finish sequence every training role shares
+    train_eval.py    the single-process run: build, warm up, loop, finish
+"""
+
+from tfa_custom_nets.training.builders import (
+    branch_spec,
+    make_agent,
+    make_agent_for_env,
+    make_collect_policy,
+    make_env,
+    make_q_network,
+    make_train_envs,
+    seed_everything,
+    set_tf_threads,
+)
+from tfa_custom_nets.training.checkpoints import (
+    LoopState,
+    capture_rng_states,
+    read_loop_state,
+    restore_rng_states,
+)
+from tfa_custom_nets.training.collection import Collector, StepCounter
+from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.config import (
+    EVAL_SEED_OFFSET,
     AgentConfig,
     EnvConfig,
     NetworkConfig,
@@ -9,8 +39,16 @@ from tfa_custom_nets.training.config import (
     from_dict,
     override,
 )
-from tfa_custom_nets.training.presets import list_presets, load_preset
+from tfa_custom_nets.training.episode_returns import EpisodeReturns
+from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
+from tfa_custom_nets.training.presets import list_presets, load_preset, load_run_config, resolve_ref
+from tfa_custom_nets.training.run_files import machine, rss_mb
 from tfa_custom_nets.training.train_eval import train_eval
+from tfa_custom_nets.training.update_step import Updater, make_train_step
 
-__all__ = ["AgentConfig", "EnvConfig", "NetworkConfig", "ReplayConfig", "TrainConfig",
-           "from_dict", "list_presets", "load_preset", "override", "train_eval"]
+__all__ = ["EVAL_SEED_OFFSET", "AgentConfig", "Collector", "CompiledPyPolicy", "EnvConfig", "EpisodeReturns",
+           "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
+           "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "list_presets", "load_preset",
+           "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
+           "make_q_network", "make_train_envs", "make_train_step", "override", "read_loop_state",
+           "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "train_eval"]

@@ -135,10 +135,11 @@ class ReplayConfig:
     """Transitions per update."""
     learning_starts: int = 1_000
     """Env steps collected with a uniform random policy before the first update."""
-    backend: str = "reverb"
-    """`reverb` (an in-process Reverb server on a local port; uniform or prioritized), or `memory`
-    (TF-Agents' TFUniformReplayBuffer: no server, uniform only, sampled inside the compiled update;
-    with `deterministic=True` runs repeat exactly for a seed)."""
+    backend: str = "auto"
+    """`memory` (TF-Agents' TFUniformReplayBuffer: no server, no port, uniform, sampled inside the
+    compiled update; with `deterministic=True` runs repeat exactly for a seed), `reverb` (a Reverb
+    server in the process, on a local port that listens on all interfaces), or `auto`: memory
+    unless the run needs Reverb (prioritized replay). Distributed runs always use Reverb."""
     prioritized: bool = False
     """Prioritized replay: sample in proportion to `|TD error|^priority_exponent` and weight the
     loss by importance-sampling weights; False samples uniformly."""
@@ -149,8 +150,9 @@ class ReplayConfig:
     priority_epsilon: float = 1e-6
     """Added to |TD error| so that no item's priority is 0."""
     samples_per_insert: float | None = None
-    """Have Reverb hold this samples-per-insert ratio (a `SampleToInsertRatio` limiter); None
-    leaves the ratio to the loop (`batch_size / update_every`)."""
+    """Sampled items per inserted item, held by a Reverb `SampleToInsertRatio` limiter. None: the
+    loop's ratio, `batch_size / update_every` (`TrainConfig.samples_per_insert`), which a single
+    process holds by counting (no limiter) and a distributed replay server enforces."""
 
     def __post_init__(self):
         _require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
@@ -158,11 +160,11 @@ class ReplayConfig:
         _require(self.learning_starts >= self.batch_size,
                  f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
                  f"({self.batch_size}): the first batch is sampled from those steps.")
-        _require(self.backend in ("reverb", "memory"), f"replay.backend must be 'reverb' or 'memory', got "
-                                                       f"{self.backend!r}.")
-        _require(self.backend == "reverb" or not (self.prioritized or self.samples_per_insert),
+        _require(self.backend in ("auto", "memory", "reverb"),
+                 f"replay.backend must be 'auto', 'memory' or 'reverb', got {self.backend!r}.")
+        _require(self.backend != "memory" or not (self.prioritized or self.samples_per_insert),
                  "replay.backend='memory' samples uniformly at the loop's ratio; prioritized replay and "
-                 "samples_per_insert need replay.backend='reverb'.")
+                 "samples_per_insert need Reverb: replay.backend='reverb' or 'auto'.")
         _require(0.0 <= self.priority_exponent <= 1.0,
                  f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
         _require(0.0 <= self.importance_beta_start <= 1.0,
@@ -228,12 +230,76 @@ class TrainConfig:
             _require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")
         _require(self.tf_threads is None or (isinstance(self.tf_threads, int) and self.tf_threads >= 1),
                  f"tf_threads must be None (TensorFlow's default) or an int >= 1, got {self.tf_threads!r}.")
+        _require(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
+                 f"seed must be an int >= 0, got {self.seed!r}.")
         _require(self.total_env_steps >= self.replay.learning_starts,
                  f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
                  f"({self.replay.learning_starts}).")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def replace(self, **values) -> TrainConfig:
+        """A copy with top-level fields replaced by typed values (`seed=3`), validated like any config."""
+        return dataclasses.replace(self, **values)
+
+    # Values derived from the fields: each has this one definition.
+
+    @property
+    def uses_reverb(self) -> bool:
+        """A single-process run replays through Reverb: asked for, or needed (prioritized replay, a ratio limiter)."""
+        replay = self.replay
+        return replay.backend == "reverb" or (replay.backend == "auto"
+                                              and (replay.prioritized or replay.samples_per_insert is not None))
+
+    def updates_due(self, env_steps: int) -> int:
+        """Updates a run has made once `env_steps` are collected: one per `update_every` after the warm-up."""
+        return max(0, (env_steps - self.replay.learning_starts) // self.update_every)
+
+    @property
+    def total_updates(self) -> int:
+        return self.updates_due(self.total_env_steps)
+
+    def env_steps_for(self, updates: int) -> int:
+        """The env steps `updates` stand for (the distributed learner's clock)."""
+        return min(self.total_env_steps, self.replay.learning_starts + updates * self.update_every)
+
+    @property
+    def samples_per_insert(self) -> float:
+        """Sampled items per inserted item: the config's, or `batch_size / update_every`."""
+        return self.replay.samples_per_insert or self.replay.batch_size / self.update_every
+
+    def reverb_table_limits(self, distributed: bool) -> tuple[int, float | None]:
+        """`(min_size, samples_per_insert)` of a Reverb replay table.
+
+        A single process warms up `learning_starts` steps itself and counts its updates, so its table
+        only waits for one batch and limits the ratio only if `replay.samples_per_insert` is set. A
+        distributed replay server is the only place that can hold the actors and the learner to the
+        ratio: it waits for the whole warm-up and always limits.
+        """
+        if distributed:
+            return self.replay.learning_starts, self.samples_per_insert
+        return self.replay.batch_size, self.replay.samples_per_insert
+
+    def train_env_seed(self, index: int, seed: int | None = None) -> int:
+        """Training env `index`'s seed: env 0 takes the run's (or a role's) seed; others are spread out
+        so that runs with nearby seeds never share an env seed."""
+        return (self.seed if seed is None else seed) + 100_003 * index
+
+    def actor_seed(self, actor_id: int, restarts: int = 0) -> int:
+        """Actor `actor_id`'s seed, far from the learner's and other actors'; a restarted actor plays new episodes."""
+        return self.seed + 7_919 * (actor_id + 1) + 1_000_003 * restarts
+
+    def eval_seed(self, index: int) -> int:
+        """The first episode's seed of evaluation `index`: never a training env's seed."""
+        return EVAL_SEED_OFFSET + self.seed * 10_000 + index * self.eval_episodes
+
+    def resume_seed(self, resumes: int) -> int:
+        """TensorFlow's op seed after the `resumes`-th resume (sampling ops' state cannot be saved)."""
+        return self.seed + 1_000_003 * resumes
+
+
+EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training envs
 
 
 def from_dict(data: dict, cls=TrainConfig):

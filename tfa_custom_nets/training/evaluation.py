@@ -1,4 +1,5 @@
-"""Greedy evaluation: N episodes stepped in lockstep, one policy call per step.
+"""Greedy evaluation: N episodes stepped in lockstep, one policy call per step; and a run's
+evaluations with their bookkeeping (the first step at the threshold, the best policy so far).
 
 Running the evaluation episodes side by side makes one batched policy call serve
 every live episode, so a 20-episode CartPole evaluation costs about as many policy
@@ -7,12 +8,20 @@ calls as one episode.
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
+import tensorflow as tf
 from tf_agents.environments import py_environment
-from tf_agents.policies import py_policy
+from tf_agents.policies import policy_saver, py_policy
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import policy_step
 from tf_agents.utils import nest_utils
+
+from tfa_custom_nets.training.builders import make_env
+from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
+from tfa_custom_nets.training.run_files import MetricsLog, plot_learning_curve, rss_mb
 
 
 class UniformRandomPyPolicy(py_policy.PyPolicy):
@@ -58,3 +67,109 @@ def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment
                 still_live.append(i)
         live = still_live
     return returns
+
+
+def next_mark(steps: int, interval: int) -> int:
+    """The first multiple of `interval` after `steps`: when the next evaluation or checkpoint is due."""
+    return (steps // interval + 1) * interval
+
+
+def save_policy(policy, path: Path) -> None:
+    """A greedy policy as a SavedModel (`tf.saved_model.load` and `tfa-nets eval` load it)."""
+    with warnings.catch_warnings():  # TF warns that tfp's spec type is "experimental"; it loads fine
+        warnings.filterwarnings("ignore", message="Encoding a StructuredValue with type tfp")
+        policy_saver.PolicySaver(policy, batch_size=None).save(str(path))
+
+
+class Evaluations:
+    """A run's greedy evaluations: each writes a metrics row (CSV and TensorBoard), records the first
+    evaluation at the env's threshold and keeps the weights of the best one (ties go to the later).
+
+    The bookkeeping lives in the run's `LoopState` (`state`), so a checkpoint saves it; the best
+    weights are variables (`best_weights`) that go into the same checkpoint. `save_policies` writes
+    `policy/` (the final weights) and `best_policy/`.
+    """
+
+    def __init__(self, config, agent, run_dir: Path, state, epsilon, threshold: float | None, returns=None,
+                 resumed: bool = False):
+        self.config, self.agent, self.run_dir, self.state = config, agent, run_dir, state
+        self.epsilon, self.threshold, self.returns = epsilon, threshold, returns
+        self.envs = [make_env(config.env) for _ in range(config.eval_episodes)]
+        self.greedy = CompiledPyPolicy(agent.policy, batched=True)
+        self.best_weights = [tf.Variable(v, trainable=False, name="best_" + v.name.split(":")[0].replace("/", "_"))
+                             for v in agent.policy.variables()]
+        self.last_step = None  # env steps of this process's latest evaluation
+        # Rows from the next evaluation on were written after the checkpoint being resumed: redone now.
+        self.log = MetricsLog(run_dir, resume_before=state.next_eval if resumed else None)
+
+    def due(self, env_steps: int) -> bool:
+        return env_steps >= self.state.next_eval
+
+    def run(self, env_steps: int, updates: int, train_seconds: float, loss: float) -> np.ndarray:
+        """Evaluates now, writes the metrics row and keeps the weights if this is the best so far."""
+        state = self.state
+        scores = evaluate(self.greedy, self.envs, self.config.eval_seed(state.eval_index))
+        state.eval_index += 1
+        mean = float(scores.mean())
+        if state.solved_at_step is None and self.threshold is not None and mean >= self.threshold:
+            state.solved_at_step, state.solved_at_seconds = env_steps, round(train_seconds, 3)
+        if state.best_eval_mean is None or mean >= state.best_eval_mean:
+            state.best_eval_mean, state.best_eval_step = mean, env_steps
+            for best, variable in zip(self.best_weights, self.agent.policy.variables()):
+                best.assign(variable)
+        self.log.add({"env_steps": env_steps, "updates": updates, "train_seconds": round(train_seconds, 3),
+                      "eval_mean": mean, "eval_std": float(scores.std()),
+                      "eval_min": float(scores.min()), "eval_max": float(scores.max()),
+                      "train_return": None if self.returns is None else self.returns.mean(),
+                      "epsilon": float(self.epsilon()), "loss": loss,
+                      "env_steps_per_s": env_steps / train_seconds if train_seconds else None,
+                      "rss_mb": round(rss_mb(), 1)})
+        self.last_step, self.last_scores = env_steps, scores
+        state.next_eval = next_mark(env_steps, self.config.eval_interval)
+        return scores
+
+    def save_policies(self) -> None:
+        """`policy/` with the current weights, then `best_policy/` with the best evaluation's."""
+        save_policy(self.agent.policy, self.run_dir / "policy")
+        variables = self.agent.policy.variables()
+        final = [v.numpy() for v in variables]
+        for variable, best in zip(variables, self.best_weights):
+            variable.assign(best)
+        try:
+            save_policy(self.agent.policy, self.run_dir / "best_policy")
+        finally:
+            for variable, value in zip(variables, final):
+                variable.assign(value)
+
+    def summary(self, updates: int, train_seconds: float, wall_seconds: float) -> dict:
+        state, scores = self.state, self.last_scores
+        return {
+            "env_id": self.config.env.id,
+            "seed": self.config.seed,
+            "eval_mean": float(scores.mean()),
+            "eval_std": float(scores.std()),
+            "eval_episodes": int(scores.size),
+            "best_eval_mean": state.best_eval_mean,
+            "best_eval_step": state.best_eval_step,
+            "threshold": self.threshold,
+            "solved_at_step": state.solved_at_step,
+            "solved_at_seconds": state.solved_at_seconds,
+            "env_steps": self.last_step,
+            "updates": updates,
+            "train_seconds": round(train_seconds, 3),
+            "wall_seconds": round(wall_seconds, 3),
+            "env_steps_per_s": round(self.last_step / train_seconds, 1),
+            "updates_per_s": round(updates / train_seconds, 1),
+            "run_dir": str(self.run_dir),
+        }
+
+    def plot(self) -> None:
+        config = self.config
+        plot_learning_curve(self.log.rows, self.threshold, f"{config.name} ({config.env.id}, seed {config.seed})",
+                            self.run_dir / "learning_curve.png")
+
+    def close(self) -> None:
+        self.log.close()
+        for env in self.envs:
+            env.close()
+

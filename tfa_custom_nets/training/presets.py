@@ -7,16 +7,21 @@ a path to any `.py` file that defines `CONFIG` works too.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
+import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.config import TrainConfig, from_dict
+
+SOURCES = "sources"  # a run directory's copies of the files its config names
 
 
 def experiments_dirs() -> list[Path]:
@@ -88,3 +93,58 @@ def load_preset(name_or_path: str) -> TrainConfig:
     if not isinstance(config, TrainConfig):
         raise ValueError(f"{path} must define CONFIG = TrainConfig(...), found {type(config).__name__}.")
     return config
+
+
+# Where a config names a function by file (`path/file.py:function`), the run directory keeps a copy of
+# the file and `config.json` names the copy relative to the run directory: a moved directory (or one
+# copied to another machine) still evaluates and resumes. Module references stay as they are.
+_REF_FIELDS = (("env", "make"), ("network", "model"))
+
+
+def _file_ref(ref: str | None) -> tuple[str, str] | None:
+    if ref is None:
+        return None
+    target, _, attr = ref.rpartition(":")
+    return (target, attr) if target.endswith(".py") else None
+
+
+def _with_refs(config: TrainConfig, refs: dict) -> TrainConfig:
+    sections = {}
+    for (section, name), ref in refs.items():
+        sections[section] = dataclasses.replace(sections.get(section, getattr(config, section)), **{name: ref})
+    return dataclasses.replace(config, **sections)
+
+
+def portable_config(config: TrainConfig, run_dir: Path) -> tuple[TrainConfig, TrainConfig]:
+    """Copies the files `config` names into `run_dir/sources/`; returns `(stored, used)`: the config to
+    write to `config.json` (copies named relative to the run directory) and the one the run uses (the
+    copies by absolute path)."""
+    stored, used = {}, {}
+    for section, name in _REF_FIELDS:
+        parsed = _file_ref(getattr(getattr(config, section), name))
+        if parsed is None:
+            continue
+        source = Path(parsed[0]).resolve()
+        if not source.is_file():
+            raise ValueError(f"{section}.{name}: no file {source}.")
+        copy = run_dir / SOURCES / f"{source.parent.name}__{source.name}"
+        copy.parent.mkdir(exist_ok=True)
+        if source != copy.resolve():  # a launcher's learner re-prepares the directory it was given
+            shutil.copyfile(source, copy)
+        stored[section, name] = f"{SOURCES}/{copy.name}:{parsed[1]}"
+        used[section, name] = f"{copy}:{parsed[1]}"
+    return _with_refs(config, stored), _with_refs(config, used)
+
+
+def load_run_config(path: str | Path) -> TrainConfig:
+    """A `config.json` (a run's, or one copied elsewhere); file references relative to its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no config file {path} (expected a run directory's config.json).")
+    config = from_dict(json.loads(path.read_text()))
+    refs = {}
+    for section, name in _REF_FIELDS:
+        parsed = _file_ref(getattr(getattr(config, section), name))
+        if parsed is not None and not Path(parsed[0]).is_absolute():
+            refs[section, name] = f"{(path.parent / parsed[0]).resolve()}:{parsed[1]}"
+    return _with_refs(config, refs)

@@ -15,7 +15,6 @@ the learner's, the same files a single-process run writes.
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import os
 import signal
 import socket
@@ -25,10 +24,10 @@ import threading
 import time
 from pathlib import Path
 
+from tfa_custom_nets.distributed.shared import READY, check_distributable
+from tfa_custom_nets.training.checkpoints import prepare_run_dir, resumable_run_dir
 from tfa_custom_nets.training.config import TrainConfig
-from tfa_custom_nets.training.run_files import make_run_dir, write_json
 
-READY = "replay server ready at"  # the line `distributed.serve_replay` prints once it accepts connections
 QUIET_PREFIXES = ("[reverb/cc/",)  # Reverb's C++ log lines: kept in the log files, not on the console
 _print_lock = threading.Lock()
 
@@ -107,18 +106,10 @@ def exit_reason(returncode: int) -> str:
 def launch(config: TrainConfig, actors: int, resume: bool = False, max_restarts: int = 3, pull_every: int = 100,
            push_every: int = 100, report_seconds: float = 10.0, ready_timeout_s: float = 300.0) -> int:
     """Runs the roles until the learner exits; returns the learner's exit code (130 on Ctrl-C)."""
-    from tfa_custom_nets.training.distributed import actor_seed, check_distributable
-    from tfa_custom_nets.training.train_eval import resumable_run_dir
-
     if actors < 1:
         raise ValueError(f"--actors must be >= 1, got {actors}.")
     check_distributable(config)
-    if resume:
-        run_dir = resumable_run_dir(config.run_dir)
-    else:
-        run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed)
-        config = dataclasses.replace(config, run_dir=str(run_dir))
-        write_json(run_dir / "config.json", config.to_dict())
+    run_dir = resumable_run_dir(config.run_dir) if resume else prepare_run_dir(config)[0]
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
     address = f"localhost:{free_port()}"
@@ -133,7 +124,7 @@ def launch(config: TrainConfig, actors: int, resume: bool = False, max_restarts:
                    logs / "learner.log")
 
     def actor_argv(i: int, restarts: int) -> list[str]:
-        seed = actor_seed(config.seed, i) + 1_000_003 * restarts  # a restarted actor plays new episodes
+        seed = config.actor_seed(i, restarts)  # a restarted actor plays new episodes
         return [*command, "actor", *config_args, "--replay", address, "--actor-id", str(i), "--seed", str(seed),
                 "--pull-every", str(pull_every), "--report-seconds", str(report_seconds)]
 

@@ -1,0 +1,181 @@
+"""Builders: the pieces every training role makes from a config (Acme's `make_*` functions).
+
+    env = make_env(config.env, seed=config.train_env_seed(0))
+    agent, epsilon = make_agent_for_env(config, env, env_steps)
+    collect_policy = make_collect_policy(config, agent, num_envs=16, seed=config.seed, epsilon=...)
+
+Each is a plain function of the config; `train_eval`, the distributed roles, tests and benchmarks
+build from the same functions.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+from tf_agents.agents.dqn import dqn_agent
+from tf_agents.environments import batched_py_environment
+from tf_agents.specs import tensor_spec
+from tf_agents.utils import common
+
+from tfa_custom_nets import envs
+from tfa_custom_nets.agents import BranchingDqnAgent, EzGreedyPyPolicy
+from tfa_custom_nets.agents.branching_policies import branch_sizes_of
+from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasQNetwork
+from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
+from tfa_custom_nets.training.config import EnvConfig, TrainConfig
+from tfa_custom_nets.training.presets import resolve_ref
+
+
+def make_env(env_config: EnvConfig, seed: int | None = None) -> envs.GymnasiumEnvironment:
+    """The config's env: `gymnasium.make(id, **make_kwargs)` or its `make` factory's, joint-wrapped if asked."""
+    if env_config.make is None:
+        gym_env = gym.make(env_config.id, **env_config.make_kwargs)
+    else:
+        gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+    if env_config.joint_actions:
+        gym_env = envs.JointActionWrapper(gym_env)
+    return envs.load(gym_env, seed=seed)
+
+
+def branch_spec(env: envs.GymnasiumEnvironment, action_spec):
+    """The `(D,)` action spec behind a joint-wrapped env (what the branch model is built for), else `action_spec`."""
+    wrapper = env.gym_env
+    if not isinstance(wrapper, envs.JointActionWrapper):
+        return action_spec
+    return tensor_spec.BoundedTensorSpec((len(wrapper.nvec),), tf.int64, 0, wrapper.nvec - 1, name="action")
+
+
+def set_tf_threads(threads: int | None, inter_op: bool = False) -> int:
+    """Sets the threads one TensorFlow op may use (and, with `inter_op`, the ops run at once), if
+    TensorFlow has not run an op yet in this process; returns the intra-op setting in force (0:
+    TensorFlow's default). After the first op it is fixed: a different request then warns and
+    changes nothing.
+    """
+    if threads is not None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            if inter_op:
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            warnings.warn(f"tf_threads={threads} not applied: TensorFlow already started in this process with "
+                          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'its default'} intra-op "
+                          "threads. Set it before any TensorFlow op runs (a fresh process: `tfa-nets train` "
+                          "or the experiment's script).", RuntimeWarning, stacklevel=2)
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def make_q_network(config: TrainConfig, observation_spec, action_spec, model_action_spec):
+    """The network that fits the agent kind and the action spec, around the config's Keras model."""
+    model_fn = resolve_ref(config.network.model, "network.model")
+
+    def build():
+        return model_fn(observation_spec, model_action_spec, **config.network.kwargs)
+
+    if action_spec.dtype.is_floating:
+        raise ValueError(
+            f"env {config.env.id!r} has a continuous (Box) action {action_spec}; DQN needs discrete actions. Fix: "
+            "wrap it in tfa_custom_nets.envs.DiscretizeActions(env, bins) in an env.make factory and use "
+            "agent.kind='bdq'.")
+    if config.agent.kind == "bdq":
+        if action_spec.shape.rank != 1:
+            raise ValueError(
+                f"agent.kind='bdq' needs a MultiDiscrete (D,) action, but {config.env.id!r} has shape "
+                f"{action_spec.shape.as_list()}" + (" (env.joint_actions=True made it one index: turn that off)."
+                                                    if config.env.joint_actions else ". Fix: use 'dqn' or 'ddqn'."))
+        return BranchingQNetwork(observation_spec, action_spec, build)
+    if model_action_spec is not action_spec:
+        return JointQNetwork(observation_spec, action_spec, build, branch_sizes=branch_sizes_of(model_action_spec))
+    if action_spec.shape.rank != 0:
+        raise ValueError(
+            f"agent.kind={config.agent.kind!r} (TF-Agents' DqnAgent) takes one discrete action, but "
+            f"{config.env.id!r} has a MultiDiscrete action of shape {action_spec.shape.as_list()}. Fix: "
+            "agent.kind='bdq' (one Q-head per dimension), or env.joint_actions=True (one index per combination).")
+    return KerasQNetwork(observation_spec, action_spec, build)
+
+
+def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable, model_action_spec=None):
+    """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and its epsilon schedule (a function of
+    `env_steps`, returned too).
+
+    `model_action_spec` is the `(D,)` spec the Keras model is built for when the agent sees
+    joint actions (`branch_spec`); by default the agent's own action spec.
+    """
+    q_network = make_q_network(config, time_step_spec.observation, action_spec,
+                               action_spec if model_action_spec is None else model_action_spec)
+    agent_config = config.agent
+    warmup, decay = config.replay.learning_starts, agent_config.epsilon_decay_steps
+
+    start, end = agent_config.epsilon_start, agent_config.epsilon_end
+
+    def epsilon():
+        progress = tf.clip_by_value(tf.cast(env_steps - warmup, tf.float32) / decay, 0.0, 1.0)
+        if agent_config.epsilon_schedule == "exponential":
+            return start * (end / start) ** progress
+        return start + (end - start) * progress
+
+    learning_rate = agent_config.learning_rate
+    if agent_config.learning_rate_end is not None:  # linear decay over the run's updates (the optimizer's steps)
+        updates = max(1, config.total_updates)
+        learning_rate = tf.keras.optimizers.schedules.PolynomialDecay(
+            agent_config.learning_rate, updates, end_learning_rate=agent_config.learning_rate_end)
+
+    kind_kwargs = {}
+    if agent_config.kind == "bdq":
+        agent_cls, kind_kwargs = BranchingDqnAgent, {"target_aggregation": agent_config.target_aggregation}
+    else:
+        agent_cls = {"dqn": dqn_agent.DqnAgent, "ddqn": dqn_agent.DdqnAgent}[agent_config.kind]
+    agent = agent_cls(
+        time_step_spec, action_spec, q_network=q_network,
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
+        epsilon_greedy=epsilon,
+        gamma=agent_config.gamma,
+        n_step_update=agent_config.n_step_update,
+        td_errors_loss_fn={"huber": common.element_wise_huber_loss,
+                           "mse": common.element_wise_squared_loss}[agent_config.loss],
+        gradient_clipping=agent_config.gradient_clipping,
+        target_update_period=agent_config.target_update_period,
+        target_update_tau=agent_config.target_update_tau,
+        train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"),
+        **kind_kwargs,
+    )
+    agent.initialize()
+    return agent, epsilon
+
+
+def make_agent_for_env(config: TrainConfig, env: envs.GymnasiumEnvironment, env_steps: tf.Variable):
+    """`make_agent` for the specs of `env` (one of the config's envs): `(agent, epsilon)`."""
+    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+    action_spec = tensor_spec.from_spec(env.action_spec())
+    return make_agent(config, time_step_spec, action_spec, env_steps, branch_spec(env, action_spec))
+
+
+def make_train_envs(config: TrainConfig, seed: int | None = None):
+    """The role's training envs, seeded, and what the driver steps: `(train_envs, env, num_envs)`.
+
+    Several envs step as one batch (`BatchedPyEnvironment`, one policy call per batch, `num_envs`
+    their count); a single env is stepped unbatched (`num_envs` None).
+    """
+    train_envs = [make_env(config.env, seed=config.train_env_seed(i, seed)) for i in range(config.num_envs)]
+    if config.num_envs == 1:
+        return train_envs, train_envs[0], None
+    return train_envs, batched_py_environment.BatchedPyEnvironment(train_envs, multithreading=False), config.num_envs
+
+
+def make_collect_policy(config: TrainConfig, agent, num_envs: int | None, seed: int, epsilon):
+    """The compiled collect policy: the agent's epsilon-greedy one, or ez-greedy around its greedy
+    policy (`epsilon` a zero-argument function giving the current rate)."""
+    if config.agent.exploration == "ez_greedy":
+        return EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=num_envs is not None), epsilon=epsilon,
+                                mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat, seed=seed,
+                                num_envs=num_envs)
+    return CompiledPyPolicy(agent.collect_policy, batched=num_envs is not None)

@@ -1,0 +1,160 @@
+"""Checkpoint and resume: the loop's state as one dataclass, saved atomically with the agent.
+
+    state = read_loop_state(run_dir) if resume else LoopState.start(config)
+    checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, best_weights)  # restores the newest
+    checkpoint.save(state)
+
+A checkpoint is one TensorFlow checkpoint holding the agent (networks, optimizer, train step),
+the env-step counter, the best policy's weights, the in-memory replay's buffer where there is one,
+and `LoopState` as a JSON string. A Reverb replay writes its own checkpoint first, and the agent's
+checkpoint names it; a kill between the two resumes the newer replay (`replay_checkpoint_to_resume`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.utils import common
+
+from tfa_custom_nets.agents import EzGreedyPyPolicy
+from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.presets import portable_config
+from tfa_custom_nets.training.run_files import make_run_dir, release_free_memory, write_json
+
+LOOP_STATE_KEY = "loop_state/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+@dataclass
+class LoopState:
+    """Everything a resumed run needs besides TensorFlow variables; one JSON shape for every role."""
+
+    env_steps: int = 0
+    updates: int = 0
+    train_seconds: float = 0.0
+    """Training wall time: collection, updates and checkpoints; evaluation excluded."""
+    next_checkpoint: int = 0
+    next_eval: int = 0
+    eval_index: int = 0
+    solved_at_step: int | None = None
+    solved_at_seconds: float | None = None
+    best_eval_mean: float | None = None
+    best_eval_step: int | None = None
+    priority: float | None = None
+    """Prioritized replay: the priority new items enter with (the largest written so far)."""
+    recent_returns: list = field(default_factory=list)
+    resumes: list = field(default_factory=list)
+    rng: dict | None = None
+    """The random streams of a single-process run (`capture_rng_states`)."""
+    replay_checkpoint: str | None = None
+    replay_items: int = 0
+
+    @classmethod
+    def start(cls, config: TrainConfig) -> LoopState:
+        return cls(next_checkpoint=config.checkpoint_interval, next_eval=config.eval_interval)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LoopState:
+        data = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def latest_checkpoint(run_dir: str | Path) -> str | None:
+    return tf.train.latest_checkpoint(str(Path(run_dir) / "checkpoints"))
+
+
+def read_loop_state(run_dir: str | Path) -> LoopState:
+    """The loop state of the newest checkpoint in `run_dir`, read before anything is built."""
+    reader = tf.train.load_checkpoint(latest_checkpoint(run_dir))
+    return LoopState.from_json(reader.get_tensor(LOOP_STATE_KEY).decode())
+
+
+class RunCheckpoint:
+    """The run's TensorFlow checkpoint (the newest two kept); restores the newest one on creation."""
+
+    def __init__(self, run_dir: Path, agent, env_steps: tf.Variable, replay, best_weights: list):
+        self._agent, self._env_steps, self._replay = agent, env_steps, replay
+        self._loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
+        self._checkpointer = common.Checkpointer(
+            ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps,
+            loop_state=self._loop_state, best_policy=best_weights, **replay.trackables())
+
+    def save(self, state: LoopState, rng: dict | None = None) -> None:
+        """The replay's own checkpoint first, then the agent's naming it."""
+        state.replay_checkpoint = self._replay.checkpoint()
+        if state.replay_checkpoint is not None:
+            release_free_memory()  # Reverb's serialization buffers, freed but held by the allocator
+        state.replay_items, state.priority, state.rng = self._replay.size(), self._replay.priority, rng
+        self._loop_state.assign(state.to_json())
+        self._env_steps.assign(np.int64(state.env_steps))
+        self._checkpointer.save(global_step=self._agent.train_step_counter)
+
+
+def resumable_run_dir(run_dir: str | Path) -> Path:
+    """`run_dir` if it holds an unfinished run with a checkpoint, else a ValueError that says why."""
+    path = Path(run_dir)
+    if not (path / "config.json").is_file():
+        raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
+    if (path / "summary.json").is_file():
+        raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
+    if latest_checkpoint(path) is None:
+        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again instead.")
+    return path
+
+
+def prepare_run_dir(config: TrainConfig, resume: bool = False,
+                    may_hold: tuple[str, ...] = ()) -> tuple[Path, TrainConfig]:
+    """The run directory and the config the run uses.
+
+    A resume checks `config.run_dir`. A new run creates its directory, copies the source files the
+    config names (an env factory, a model function) into `sources/`, and writes `config.json`
+    naming those copies relative to the run directory, so the directory can be moved and still
+    evaluated and resumed.
+    """
+    if resume:
+        return resumable_run_dir(config.run_dir), config
+    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed, may_hold)
+    config = config.replace(run_dir=str(run_dir))
+    stored, config = portable_config(config, run_dir)
+    write_json(run_dir / "config.json", stored.to_dict())
+    return run_dir, config
+
+
+def capture_rng_states(train_envs, collect_policy) -> dict:
+    """NumPy's and Python's global generators, each training env's and the ez-greedy policy's, as JSON."""
+    numpy_state = np.random.get_state()
+    return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
+            "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+            "envs": [env.gym_env.unwrapped.np_random.bit_generator.state for env in train_envs],
+            "collect": collect_policy.rng.bit_generator.state if isinstance(collect_policy, EzGreedyPyPolicy) else None}
+
+
+def restore_rng_states(states: dict, train_envs, collect_policy) -> None:
+    """Puts `capture_rng_states`' streams back into freshly built envs and policy."""
+    if states.get("collect") is not None:
+        collect_policy.rng.bit_generator.state = states["collect"]
+    kind, keys, *rest = states["numpy"]
+    np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+    for env, env_state in zip(train_envs, states["envs"], strict=True):
+        generator = np.random.Generator(getattr(np.random, env_state["bit_generator"])())
+        generator.bit_generator.state = env_state
+        env.gym_env.unwrapped.np_random = generator
+        env.seed(None)  # the next reset draws from the restored generator instead of reseeding
+
+
+def record_resume(run_dir: Path, state: LoopState, replay_items_loaded: int) -> None:
+    """Appends this resume to the state and to `resumes.json`."""
+    state.resumes.append({"env_steps": state.env_steps, "updates": state.updates,
+                          "replay_items_saved": state.replay_items, "replay_items_loaded": replay_items_loaded})
+    write_json(run_dir / "resumes.json", {"resumes": state.resumes})

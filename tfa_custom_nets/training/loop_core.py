@@ -1,0 +1,124 @@
+"""The loop core every training role shares (Dopamine's runner phases): report cadence,
+checkpoint and resume, evaluation bookkeeping and the finish sequence.
+
+    core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon, threshold, resumed)
+    while ...:                                  # the role produces env steps and updates ...
+        state.env_steps, state.updates = ...
+        core.report_if_due(updater.wait)        # ... the core checkpoints and evaluates when due
+    summary = core.finish(updater.wait)
+
+`train_eval` (collection and updates in one process) and the distributed learner (updates from a
+replay server) differ only in how `state.env_steps` and `state.updates` move.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from tfa_custom_nets.training.checkpoints import (
+    LoopState,
+    RunCheckpoint,
+    capture_rng_states,
+    record_resume,
+    restore_rng_states,
+)
+from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.evaluation import Evaluations, next_mark
+from tfa_custom_nets.training.run_files import write_json
+
+
+def env_threshold(config: TrainConfig, env) -> float | None:
+    """The config's threshold, else the env's registered `reward_threshold`."""
+    if config.env.threshold is not None:
+        return config.env.threshold
+    spec = env.gym_env.unwrapped.spec
+    return None if spec is None else spec.reward_threshold
+
+
+def finite_loss(loss_tensor, when: str, run_dir: Path) -> float:
+    """The loss as a float, or a FloatingPointError that says where the last good checkpoint is."""
+    loss = float(loss_tensor)
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"loss is {loss} {when}; the last good checkpoint is in {run_dir / 'checkpoints'}. "
+                                 "Lower agent.learning_rate or set agent.gradient_clipping.")
+    return loss
+
+
+class LoopCore:
+    """Checkpoints, evaluations and timing of one training run (see the module docstring).
+
+    Args:
+      state: the run's `LoopState`: fresh (`LoopState.start(config)`) or read from the checkpoint
+        being resumed (`resumed=True`; the checkpoint is restored here).
+      epsilon: the collect policy's exploration rate, a function (logged with each evaluation).
+      returns: the training episodes' `EpisodeReturns`, where this process sees them.
+      rng: `(train_envs, collect_policy)` whose random streams a checkpoint keeps, where the role has them.
+    """
+
+    def __init__(self, config: TrainConfig, agent, run_dir: Path, replay, state: LoopState, env_steps_var,
+                 epsilon, threshold: float | None, resumed: bool = False, returns=None, rng=None):
+        self.config, self.run_dir, self.replay, self.state = config, run_dir, replay, state
+        self.returns, self.rng = returns, rng
+        self.evaluations = Evaluations(config, agent, run_dir, state, epsilon, threshold, returns, resumed)
+        self.checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, self.evaluations.best_weights)
+        if resumed:
+            record_resume(run_dir, state, replay.size())
+            if returns is not None:
+                returns.recent.extend(state.recent_returns)
+            if state.priority is not None:
+                replay.priority = state.priority
+            if rng is not None:
+                restore_rng_states(state.rng, *rng)
+        self.loss = float("nan")
+        self.start = self._tick = time.perf_counter()
+
+    def _count_training_time(self) -> None:
+        now = time.perf_counter()
+        self.state.train_seconds += now - self._tick
+        self._tick = now
+
+    def save(self) -> None:
+        state = self.state
+        if self.returns is not None:
+            state.recent_returns = list(self.returns.recent)
+        self.checkpoint.save(state, None if self.rng is None else capture_rng_states(*self.rng))
+
+    def report_if_due(self, wait_for_updates, done: bool = False):
+        """At a checkpoint or evaluation mark (or `done`): waits for the pending updates
+        (`wait_for_updates() -> loss tensor or None`), checkpoints, evaluates; returns the scores
+        of an evaluation made now, else None. Checkpoints count as training time, evaluations do not."""
+        state, evaluations = self.state, self.evaluations
+        checkpoint_due = state.env_steps >= state.next_checkpoint
+        if not (done or checkpoint_due or evaluations.due(state.env_steps)):
+            return None
+        loss_tensor = wait_for_updates()
+        if loss_tensor is not None:
+            self.loss = finite_loss(loss_tensor, f"at env step {state.env_steps}", self.run_dir)
+        self._count_training_time()
+        if checkpoint_due:
+            state.next_checkpoint = next_mark(state.env_steps, self.config.checkpoint_interval)
+            self.save()
+            self._count_training_time()
+        scores = None
+        if (done or evaluations.due(state.env_steps)) and evaluations.last_step != state.env_steps:
+            scores = evaluations.run(state.env_steps, state.updates, state.train_seconds, self.loss)
+        self._tick = time.perf_counter()
+        return scores
+
+    def finish(self, wait_for_updates, **extra) -> dict:
+        """The last evaluation (if not made at this step), a checkpoint, `policy/` and `best_policy/`,
+        `summary.json` (with `extra`) and the learning curve; returns the summary."""
+        self.report_if_due(wait_for_updates, done=True)
+        self.save()
+        self.evaluations.save_policies()
+        state = self.state
+        summary = {**self.evaluations.summary(state.updates, state.train_seconds, time.perf_counter() - self.start),
+                   **extra}
+        write_json(self.run_dir / "summary.json", summary)
+        self.evaluations.plot()
+        return summary
+
+    def close(self) -> None:
+        self.evaluations.close()
