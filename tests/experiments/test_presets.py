@@ -1,6 +1,7 @@
 """Every preset runs end to end on a tiny budget: env factory, Keras model, agent, replay, eval, saved policy."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +25,8 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 
 
 def test_the_documented_presets_exist():
-    assert {"cartpole", "cartpole_fast", "cartpole_prioritized", "minatar_breakout", "pong", "robot_arm_bdq",
-            "robot_arm_joint", "reacher_bdq", "hopper_bdq"} <= set(list_presets())
+    assert {"cartpole", "cartpole_reverb", "cartpole_prioritized", "mountaincar", "minatar_breakout", "pong",
+            "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -41,10 +42,18 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)
-    steps = summary["env_steps"]  # batched envs collect num_envs steps at a time and may pass the budget
-    assert 120 <= steps < 120 + config.num_envs and (config.num_envs > 1 or steps == 120)
+    steps = summary["env_steps"]  # batched envs collect a batch at a time (two when one holds resets)
+    assert 120 <= steps < 120 + 2 * config.num_envs and (config.num_envs > 1 or steps == 120)
     assert summary["updates"] == (steps - 60) // config.update_every
     assert np.isfinite(summary["eval_mean"])
-    assert json.loads((tmp_path / name / "config.json").read_text())["env"]["make"] == config.env.make
+    stored = json.loads((tmp_path / name / "config.json").read_text())
+    for section, field in (("env", "make"), ("network", "model")):
+        ref = getattr(getattr(config, section), field)
+        if ref is not None and ".py:" in ref:  # a file: the run keeps a copy and names it relatively
+            path, function = ref.rsplit(":", 1)
+            copy = f"sources/{Path(path).parent.name}__{Path(path).name}"
+            assert stored[section][field] == f"{copy}:{function}" and (tmp_path / name / copy).is_file()
+        else:
+            assert stored[section][field] == ref
     policy = tf.saved_model.load(str(tmp_path / name / "policy"))
     assert policy.get_initial_state(1) == ()

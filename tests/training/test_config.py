@@ -75,3 +75,42 @@ def test_learning_rate_decays_linearly_to_its_end_value_over_the_runs_updates():
     assert [float(schedule(step)) for step in (0, 100, 200, 300)] == pytest.approx([1e-3, 5.5e-4, 1e-4, 1e-4])
     with pytest.raises(ValueError, match=r"learning_rate_end must be in \[0, learning_rate=0.001\]"):
         override(config, ["agent.learning_rate_end=0.01"])
+
+
+def test_derived_values_have_one_definition():
+    config = override(TrainConfig(), ["total_env_steps=1000", "replay.learning_starts=200", "replay.batch_size=32",
+                                      "update_every=4", "seed=7"])
+    assert config.total_updates == 200
+    assert [config.updates_due(s) for s in (0, 199, 203, 204, 1000)] == [0, 0, 0, 1, 200]
+    assert config.env_steps_for(3) == 212 and config.env_steps_for(10**6) == 1000
+    assert config.samples_per_insert == 8.0
+    # A distributed server waits for the warm-up and always limits; a single process counts its own updates.
+    assert config.reverb_table_limits(distributed=True) == (200, 8.0)
+    assert config.reverb_table_limits(distributed=False) == (32, None)
+    limited = override(config, ["replay.samples_per_insert=2.0"])
+    assert limited.reverb_table_limits(distributed=True) == (200, 2.0)
+    assert limited.reverb_table_limits(distributed=False) == (32, 2.0)
+    seeds = [config.train_env_seed(0), config.train_env_seed(1), config.actor_seed(0), config.actor_seed(0, 1),
+             config.eval_seed(0), config.eval_seed(1)]
+    assert seeds[0] == 7 and len(set(seeds)) == len(seeds)
+    assert config.eval_seed(1) - config.eval_seed(0) == config.eval_episodes
+
+
+@pytest.mark.parametrize("sets, uses_reverb", [
+    ([], False), (["replay.prioritized=True"], True), (["replay.backend='reverb'"], True),
+    (["replay.samples_per_insert=4.0"], True), (["replay.backend='memory'"], False)])
+def test_a_single_process_run_uses_reverb_only_when_it_needs_it(sets, uses_reverb):
+    assert override(TrainConfig(), sets).uses_reverb is uses_reverb
+
+
+def test_memory_backend_refuses_what_needs_reverb():
+    with pytest.raises(ValueError, match="prioritized replay and samples_per_insert need Reverb"):
+        override(TrainConfig(), ["replay.backend='memory'", "replay.prioritized=True"])
+
+
+@pytest.mark.parametrize("values, message", [({"seed": -1}, r"seed must be an int >= 0, got -1"),
+                                             ({"seed": "3"}, r"seed must be an int >= 0, got '3'"),
+                                             ({"num_envs": 0}, r"num_envs must be an int >= 1")])
+def test_typed_values_are_checked_like_any_config(values, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig().replace(**values)

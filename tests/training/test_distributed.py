@@ -105,7 +105,7 @@ class Launch:
         if resume:
             command += ["--resume", str(run_dir)]
         else:
-            command += ["cartpole", "--actors", "2", "--seed", "3", "--run-dir", str(run_dir)]
+            command += ["cartpole_reverb", "--actors", "2", "--seed", "3", "--run-dir", str(run_dir)]
             for assignment in LAUNCH_SETS:
                 command += ["--set", assignment]
         command += ["--report-seconds", "0.5", "--pull-every", "50", "--push-every", "50"]

@@ -67,10 +67,29 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(backend, num_envs
     # The agent's train step counter came back too: the last checkpoint is at the last update, not that - saved.
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith(f"ckpt-{summary['updates']}")
     with open(run_dir / "metrics.csv") as f:
-        steps = [int(row["env_steps"]) for row in csv.DictReader(f)]
-    # every evaluation once, none lost or repeated; a batch passes a mark by less than num_envs steps, the
-    # first one by less than 2 * num_envs (the random warm-up's last batch may pass learning_starts too)
+        rows = list(csv.DictReader(f))
+    steps = [int(row["env_steps"]) for row in rows]
+    # every evaluation once, none lost or repeated; a batch passes a mark by less than 2 * num_envs steps
+    # (two batches when one holds episode ends; the random warm-up's last batch may pass learning_starts too)
     assert [step // 200 for step in steps] == list(range(1, 16)) and all(s % 200 < 2 * num_envs for s in steps)
+    assert_best_policy_is_the_best_evaluation(run_dir, rows, summary)
+
+
+def assert_best_policy_is_the_best_evaluation(run_dir, rows, summary):
+    """The best evaluation (ties: the later) over the whole run, the kill included, is what `best_policy/`
+    scores on that evaluation's own episodes."""
+    from tf_agents.policies import py_tf_eager_policy
+
+    from tfa_custom_nets.training import evaluate, load_run_config
+
+    means = [float(row["eval_mean"]) for row in rows]
+    index = max(range(len(means)), key=lambda i: (means[i], i))
+    assert (summary["best_eval_mean"], summary["best_eval_step"]) == (means[index], int(rows[index]["env_steps"]))
+    config = load_run_config(run_dir / "config.json")
+    policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(str(run_dir / "best_policy"), load_specs_from_pbtxt=True,
+                                                          batch_time_steps=False)
+    envs = [make_env(config.env) for _ in range(config.eval_episodes)]
+    assert evaluate(policy, envs, config.eval_seed(index)).mean() == pytest.approx(means[index])
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path):

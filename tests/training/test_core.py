@@ -1,0 +1,137 @@
+"""What the training core promises a user: a memory run needs no Reverb, the default run opens no
+port and prints no C++ log lines, a run directory still evaluates and resumes after a move, and
+importing the package registers the demo env."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
+SHORT = ["--set", "total_env_steps=3000", "--set", "eval_interval=1500", "--set", "eval_episodes=2",
+         "--set", "checkpoint_interval=1500"]
+
+
+def python(code: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_a_memory_run_trains_where_reverb_cannot_be_imported(tmp_path):
+    code = f"""
+import sys
+sys.modules["reverb"] = None  # `import reverb` raises ImportError from here on, as where dm-reverb is missing
+import tfa_custom_nets, tfa_custom_nets.networks, tfa_custom_nets.agents, tfa_custom_nets.envs, tfa_custom_nets.replay
+from tfa_custom_nets.training import TrainConfig, override, train_eval
+config = override(TrainConfig(), ["total_env_steps=600", "replay.learning_starts=200", "replay.batch_size=16",
+                                  "eval_interval=600", "eval_episodes=2", "progress=False",
+                                  "network.kwargs={{'hidden_units': [8]}}", "run_dir={str(tmp_path / 'run')!r}"])
+summary = train_eval(config)
+print("trained", summary["env_steps"], summary["updates"])
+try:
+    tfa_custom_nets.replay.ReverbReplay
+except ImportError:
+    print("reverb names fail only when used")
+"""
+    result = python(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["trained 600 100", "reverb names fail only when used"]
+
+
+def listening_sockets(pid: int) -> set[str]:
+    """Inodes of the TCP sockets process `pid` holds open in the LISTEN state."""
+    held = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            held.add(target[8:-1])
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if os.path.exists(table):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    listening.add(fields[9])
+    return held & listening
+
+
+CPP_LOG = re.compile(r"^\[reverb/|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |^[IWEF]\d{4} \d\d:\d\d:\d\d")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads open sockets from Linux's /proc")
+@pytest.mark.parametrize("backend", ["auto", "reverb"])
+def test_the_default_run_opens_no_port_and_prints_no_cpp_log_lines(backend, tmp_path):
+    """`tfa-nets train cartpole` as `make train` runs it (progress bar on), watched while it trains;
+    asking for Reverb shows what the check catches."""
+    process = subprocess.Popen([TFA_NETS, "train", "cartpole", "--run-dir", str(tmp_path / "run"), *SHORT,
+                                "--set", f"replay.backend={backend!r}"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    seen, polls = set(), 0
+    while process.poll() is None:
+        try:
+            seen |= listening_sockets(process.pid)
+            polls += 1
+        except FileNotFoundError:  # the process exited between the poll and the read
+            break
+        time.sleep(0.1)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-3000:]
+    assert polls > 20  # watched through the run, not only its start
+    log_lines = [line for line in re.split(r"[\r\n]", stderr) if CPP_LOG.match(line)]
+    if backend == "auto":
+        assert not seen, "the default run listened on a port"
+        assert not log_lines, log_lines[:5]
+        assert "cartpole:" in stderr and "it/s" not in stdout  # the bar is there, on stderr
+        assert stdout.startswith(f"run directory: {tmp_path / 'run'}\n")
+    else:
+        assert seen and log_lines  # Reverb's server listens and logs: the checks above can fail
+
+
+def test_a_moved_run_directory_evaluates_and_resumes(tmp_path):
+    """mountaincar names its env factory by file: the run keeps a copy and names it relatively."""
+    run_dir, moved = tmp_path / "a" / "run", tmp_path / "elsewhere" / "run"
+    sets = ["--set", "total_env_steps=1200", "--set", "replay.learning_starts=200", "--set", "eval_interval=600",
+            "--set", "eval_episodes=2", "--set", "checkpoint_interval=600", "--set", "progress=False",
+            "--set", "network.kwargs={'hidden_units': [8]}"]
+    result = subprocess.run([TFA_NETS, "train", "mountaincar", "--run-dir", str(run_dir), *sets], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    config_text = (run_dir / "config.json").read_text()
+    assert str(REPO) not in config_text and str(tmp_path) not in config_text.replace(str(run_dir), "")
+    config = json.loads(config_text)
+    assert config["env"]["make"] == "sources/mountaincar__experiment.py:make_env"
+    assert (run_dir / "sources" / "mountaincar__experiment.py").read_text() == \
+        (REPO / "experiments" / "mountaincar" / "experiment.py").read_text()
+
+    moved.parent.mkdir()
+    shutil.move(str(run_dir), str(moved))
+    result = subprocess.run([TFA_NETS, "eval", str(moved), "--episodes", "2"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["eval_mean"] >= -200
+
+    for finished in ("summary.json", "policy", "best_policy"):  # as if killed after its last checkpoint
+        shutil.rmtree(moved / finished) if (moved / finished).is_dir() else (moved / finished).unlink()
+    result = subprocess.run([TFA_NETS, "train", "mountaincar", "--resume", str(moved)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((moved / "summary.json").read_text())
+    assert summary["env_steps"] == 1200 and summary["run_dir"] == str(moved)
+    assert (moved / "best_policy" / "saved_model.pb").exists()
+
+
+def test_importing_the_package_registers_the_robot_arm_env(tmp_path):
+    result = python("import tfa_custom_nets, gymnasium\n"
+                    "env = gymnasium.make('tfa_custom_nets/RobotArm-v0')\n"
+                    "print(env.action_space)", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().startswith("MultiDiscrete(")
