@@ -30,8 +30,10 @@ class StepCounter:
 class Collector:
     """Steps `env` (one env, or a batch of `num_envs`) for a role.
 
-    The exploration rate is read from `epsilon` once per `collect()` call, not at every step (it is
-    a TensorFlow op, and moves only with the env steps).
+    An ez-greedy policy reads the exploration rate from `epsilon` once per `collect()` call, not at
+    every step (it is a TensorFlow op, and moves only with the env steps); the agent's own
+    epsilon-greedy policy computes it inside its graph. Eager ops here run beside the update
+    thread: reading epsilon every call cost the pipeline about 10% (`benchmarks/compare_commits.py`).
     """
 
     def __init__(self, config: TrainConfig, agent, env, num_envs: int | None, observer, epsilon, seed: int,
@@ -41,6 +43,7 @@ class Collector:
         self.returns, self.counter = EpisodeReturns(window=10), StepCounter()
         self._observers = [observer, self.returns, self.counter]
         self.policy = make_collect_policy(config, agent, num_envs, seed, lambda: self._epsilon)
+        self._reads_epsilon = config.agent.exploration == "ez_greedy"
         batch = num_envs or 1
         # Whole batches of steps: at least `steps_per_call` env steps per call.
         self._driver = py_driver.PyDriver(env, self.policy, self._observers,
@@ -56,7 +59,8 @@ class Collector:
 
     def collect(self) -> int:
         """One call of the collect policy's driver; returns the env steps taken."""
-        self._epsilon = float(self._epsilon_fn())
+        if self._reads_epsilon:
+            self._epsilon = float(self._epsilon_fn())
         return self._run(self._driver)
 
     def _run(self, driver) -> int:
