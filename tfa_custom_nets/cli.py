@@ -228,12 +228,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs a command. Exit codes: 0 done, 2 a bad argument or config (a fix-it message), 130
+    interrupted (Ctrl-C; a checkpoint saved where there was something to save), 1 anything else: one
+    line naming the failure and where its full traceback was written."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileExistsError) as error:
-        print(f"tfa-nets: error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt as stop:  # the training loop's `Interrupted` says what it saved
+        print(f"tfa-nets: {stop}" if str(stop) else "tfa-nets: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001  (every failure ends in one line; the traceback is kept)
+        where = f" (run directory {error.run_dir})" if getattr(error, "run_dir", None) else ""
+        if isinstance(error, (ValueError, FileExistsError)):
+            kept = f"; full traceback in {error.traceback_path}" if getattr(error, "traceback_path", None) else ""
+            print(f"tfa-nets: error: {error}{where}{kept}", file=sys.stderr)
+            return 2
+        path = getattr(error, "traceback_path", None) or _write_traceback(error)
+        print(f"tfa-nets: error: {type(error).__name__}: {error}{where}; full traceback in {path}", file=sys.stderr)
+        return 1
+
+
+def _write_traceback(error: BaseException) -> str:
+    """A failure before any run directory existed: its traceback in a temporary file."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix="tfa-nets-error-", suffix=".txt", delete=False) as f:
+        f.write("".join(traceback.format_exception(error)))
+    return f.name
 
 
 if __name__ == "__main__":

@@ -149,3 +149,81 @@ def test_load_passes_make_kwargs():
     env.reset()
     steps = [env.step(np.int64(i % 2)) for i in range(5)]
     assert steps[-1].is_last() and float(steps[-1].discount) == 1.0
+
+
+class ReturnsWhatItIsTold(gym.Env):
+    """One Box space; `observation(t)` and `reward(t)` say what step t returns (t = 0 is the reset)."""
+
+    def __init__(self, space, observation, reward=lambda t: 1.0):
+        self.observation_space, self.action_space = space, gym.spaces.Discrete(2)
+        self._observation, self._reward, self.t = observation, reward, 0
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._observation(0), {}
+
+    def step(self, action):
+        self.t += 1
+        return self._observation(self.t), self._reward(self.t), False, False, {}
+
+
+UINT8 = gym.spaces.Box(0, 255, (3,), np.uint8)
+UNIT = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+
+
+@pytest.mark.parametrize("space, observation, message", [
+    # floats for a uint8 space would wrap (300.7 -> 44, -1 -> 255): refused, at the step they come
+    (UINT8, lambda t: np.array([1, 2, 300.7]) if t == 5 else np.zeros(3, np.uint8),
+     r"observation at env step 5 .* expected dtype uint8, got float64"),
+    (UINT8, lambda t: np.array([1, 2, -1]) if t == 2 else np.zeros(3, np.uint8),
+     r"observation at env step 2 .* values from -1 to 2, which would wrap"),
+    # a (5,) observation for a (4,) space: refused at the reset, not deep inside the replay
+    (UNIT, lambda t: np.zeros(5, np.float32), r"observation at env step 0 .* expected shape \(4,\), got shape \(5,\)"),
+    (UNIT, lambda t: np.full(4, 0.5 if t < 3 else 1.5, np.float32),
+     r"observation at env step 3 .* within the space's bounds, got 1.5 at index \(0,\) \(bounds -1.0 to 1.0\)"),
+    (UNIT, lambda t: np.array(["a", "b", "c", "d"]), r"expected numbers of dtype float32, got dtype <U1"),
+])
+def test_observations_that_do_not_fit_their_space_are_refused_with_where_and_what(space, observation, message):
+    env = envs.load(ReturnsWhatItIsTold(space, observation))
+    with pytest.raises(ValueError, match=message):
+        env.reset()
+        for _ in range(10):
+            env.step(np.int64(0))
+
+
+def test_bounds_are_checked_on_the_first_steps_and_shape_on_every_step():
+    from tfa_custom_nets.envs.gymnasium_env import CHECKED_STEPS
+
+    late = CHECKED_STEPS + 5
+    out_of_bounds_late = ReturnsWhatItIsTold(UNIT, lambda t: np.full(4, 2.0 if t == late else 0.0, np.float32))
+    env = envs.load(out_of_bounds_late)
+    env.reset()
+    for _ in range(late + 1):  # past the checked steps a bound is no longer read (cheap steps) ...
+        env.step(np.int64(0))
+    wrong_shape_late = ReturnsWhatItIsTold(UNIT, lambda t: np.zeros(3 if t == late else 4, np.float32))
+    env = envs.load(wrong_shape_late)
+    env.reset()
+    with pytest.raises(ValueError, match=rf"observation at env step {late} .* expected shape \(4,\)"):
+        for _ in range(late + 1):  # ... but the shape is, every step
+            env.step(np.int64(0))
+
+
+@pytest.mark.parametrize("reward, message", [
+    ("1.0", r"reward at env step 1 is '1.0' \(str\); expected one number"),
+    (np.array([1.0, 2.0]), r"is array\(\[1., 2.\]\) \(ndarray, shape \(2,\)\); expected one number"),
+    ([1.0], r"\(list, shape \(1,\)\); expected one number. A vector reward needs a gymnasium wrapper"),
+    (True, r"reward at env step 1 is True \(bool\)"),
+])
+def test_rewards_that_are_not_one_number_are_refused(reward, message):
+    env = envs.load(ReturnsWhatItIsTold(UNIT, lambda t: np.zeros(4, np.float32), reward=lambda t: reward))
+    env.reset()
+    with pytest.raises(ValueError, match=message):
+        env.step(np.int64(0))
+
+
+@pytest.mark.parametrize("reward", [np.float64(0.5), np.array(2.0), np.int64(3), 4])
+def test_numeric_rewards_of_any_kind_pass(reward):
+    env = envs.load(ReturnsWhatItIsTold(UNIT, lambda t: np.zeros(4, np.float32), reward=lambda t: reward))
+    env.reset()
+    assert float(env.step(np.int64(0)).reward) == float(reward)

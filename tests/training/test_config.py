@@ -109,8 +109,25 @@ def test_memory_backend_refuses_what_needs_reverb():
 
 
 @pytest.mark.parametrize("values, message", [({"seed": -1}, r"seed must be an int >= 0, got -1"),
-                                             ({"seed": "3"}, r"seed must be an int >= 0, got '3'"),
+                                             ({"seed": "3"}, r"seed must be int, got '3'"),
                                              ({"num_envs": 0}, r"num_envs must be an int >= 1")])
 def test_typed_values_are_checked_like_any_config(values, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig().replace(**values)
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("env.threshold=abc", r"env.threshold must be float or None, got 'abc'"),
+    ("agent.learning_rate_end=abc", r"agent.learning_rate_end must be float or None, got 'abc'"),
+    ("replay.samples_per_insert=True", r"replay.samples_per_insert must be float or None, got True"),
+    ("network.model=None", r"network.model must be str, got None"),
+    ("run_dir=[1]", r"run_dir must be str or None, got \[1\]"),
+    ("env.make=3", r"env.make must be str or None, got 3"),
+])
+def test_fields_that_default_to_none_take_only_their_type(assignment, message):
+    with pytest.raises(ValueError, match=message):
+        override(TrainConfig(), [assignment])
+    from tfa_custom_nets.training import EnvConfig
+
+    with pytest.raises(ValueError, match=r"env.threshold must be a finite number or None, got inf"):
+        EnvConfig(threshold=float("inf"))

@@ -54,6 +54,8 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(backend, num_envs
     process.wait()
     assert not (run_dir / "summary.json").exists()
     saved = loop_state(run_dir)
+    with open(run_dir / "metrics.csv") as f:  # what the killed run had written up to its checkpoint
+        before = [row for row in csv.DictReader(f) if int(row["env_steps"]) <= saved["env_steps"]]
     assert saved["env_steps"] >= 400 and saved["env_steps"] < 3000 and saved["replay_items"] > 0
 
     assert cli.main(["train", "cartpole", "--resume", str(run_dir)]) == 0
@@ -73,6 +75,10 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(backend, num_envs
     # (two batches when one holds episode ends; the random warm-up's last batch may pass learning_starts too)
     assert [step // 200 for step in steps] == list(range(1, 16)) and all(s % 200 < 2 * num_envs for s in steps)
     assert_best_policy_is_the_best_evaluation(run_dir, rows, summary)
+    # History is not rewritten: the rows up to the checkpoint come back with the same numbers (the one
+    # at the checkpoint's step is evaluated again, from the same weights, and keeps its loss).
+    same = ("env_steps", "updates", "eval_mean", "eval_std", "train_return", "epsilon", "loss")
+    assert before and [{k: r[k] for k in same} for r in rows[:len(before)]] == [{k: r[k] for k in same} for r in before]
 
 
 def assert_best_policy_is_the_best_evaluation(run_dir, rows, summary):

@@ -109,7 +109,7 @@ def launch(config: TrainConfig, actors: int, resume: bool = False, max_restarts:
     if actors < 1:
         raise ValueError(f"--actors must be >= 1, got {actors}.")
     check_distributable(config)
-    run_dir = resumable_run_dir(config.run_dir) if resume else prepare_run_dir(config)[0]
+    run_dir = resumable_run_dir(config.run_dir) if resume else prepare_run_dir(config, claim=False)[0]
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
     address = f"localhost:{free_port()}"

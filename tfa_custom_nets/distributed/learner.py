@@ -18,6 +18,7 @@ from tfa_custom_nets.training.builders import set_tf_threads
 from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
+from tfa_custom_nets.training.run_files import guarded_run_dir
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 PREPARED = ("config.json", "logs", "replay", "sources")  # what `tfa-nets launch` puts in the run directory first
@@ -32,8 +33,14 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
     """
     check_distributable(config)
     tf_threads = set_tf_threads(config.tf_threads)
+    role = Role(config, config.seed)  # before the run directory: a config that cannot build leaves nothing
     run_dir, config = prepare_run_dir(config, resume, may_hold=PREPARED)
-    role = Role(config, config.seed)
+    with guarded_run_dir(run_dir):
+        return _learn(config, address, resume, push_every, run_dir, role, tf_threads)
+
+
+def _learn(config: TrainConfig, address: str, resume: bool, push_every: int, run_dir, role: Role,
+           tf_threads: int) -> dict:
     shared = role.shared
     wait_for_server(address)
     state = read_loop_state(run_dir) if resume else LoopState.start(config)

@@ -20,6 +20,7 @@ Usage:
 from __future__ import annotations
 
 import collections
+import numbers
 from typing import Any
 
 import gymnasium as gym
@@ -94,6 +95,58 @@ def _to_env(space: gym.Space, value: Any) -> Any:
     return np.asarray(value, dtype=space.dtype)
 
 
+CHECKED_STEPS = 1_000  # steps whose observations are checked against the space's bounds (shape and dtype: every step)
+
+
+def _mismatch(space: gym.Space, value: Any, bounds: bool) -> str | None:
+    """How `value` (an observation as the env returned it) does not fit `space`, or None.
+
+    Shape and dtype are checked at every step (a value that cannot be cast without changing it, such
+    as floats for a uint8 space, which would wrap around); bounds only with `bounds`.
+    """
+    if isinstance(space, gym.spaces.Dict):
+        if not isinstance(value, dict) or set(value) != set(space.spaces):
+            return f"a dict with keys {sorted(space.spaces)}, got {type(value).__name__} {value!r:.80}"
+        for key, sub in space.spaces.items():
+            why = _mismatch(sub, value[key], bounds)
+            if why:
+                return f"[{key!r}]: {why}"
+        return None
+    if isinstance(space, gym.spaces.Tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(space.spaces):
+            return f"a tuple of {len(space.spaces)}, got {value!r:.80}"
+        for i, (sub, item) in enumerate(zip(space.spaces, value)):
+            why = _mismatch(sub, item, bounds)
+            if why:
+                return f"[{i}]: {why}"
+        return None
+    array = np.asarray(value)
+    if array.shape != space.shape:
+        return f"shape {space.shape}, got shape {array.shape}"
+    if array.dtype.kind not in "biuf":
+        return f"numbers of dtype {space.dtype}, got dtype {array.dtype}"
+    target = np.dtype(space.dtype)
+    if array.dtype != target:
+        if target.kind in "biu" and array.dtype.kind == "f":
+            return f"dtype {target}, got {array.dtype} (casting would round or wrap values such as {array.flat[0]!r})"
+        if target.kind in "iu" and array.dtype.kind in "iu" and array.size and (
+                array.min() < np.iinfo(target).min or array.max() > np.iinfo(target).max):
+            return f"dtype {target}, got {array.dtype} values from {array.min()} to {array.max()}, which would wrap"
+    if bounds and array.size and isinstance(space, (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
+        if isinstance(space, gym.spaces.Box):
+            low, high = space.low, space.high
+        elif isinstance(space, gym.spaces.Discrete):
+            low, high = space.start, space.start + space.n - 1
+        else:
+            low, high = space.start, space.start + space.nvec - 1
+        outside = (array < low) | (array > high)
+        if np.any(outside):
+            index = tuple(int(i) for i in np.argwhere(outside)[0])
+            return (f"values within the space's bounds, got {array[index]!r} at index {index} (bounds "
+                    f"{np.broadcast_to(low, array.shape)[index]!r} to {np.broadcast_to(high, array.shape)[index]!r})")
+    return None
+
+
 def _first_non_finite(observation: Any, spec: Any) -> Any:
     """The first float leaf of `observation` with NaN/inf in it, or None."""
     for leaf, leaf_spec in zip(_flatten(observation), _flatten(spec)):
@@ -164,6 +217,13 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
             _to_env(self._env.action_space, action))
         self._env_steps += 1
         observation = self._observation(observation)
+        if not isinstance(reward, numbers.Real) or isinstance(reward, bool):
+            shape = np.shape(reward) if isinstance(reward, (np.ndarray, list, tuple)) else None
+            if not (shape == () and np.asarray(reward).dtype.kind in "iuf"):
+                raise ValueError(
+                    f"{self._name}: reward at env step {self._env_steps} is {reward!r} ({type(reward).__name__}"
+                    f"{f', shape {shape}' if shape else ''}); expected one number. A vector reward needs a "
+                    "gymnasium wrapper that combines it into a scalar; a string or bool one, a fix in the env.")
         reward = np.asarray(reward, dtype=np.float32)
         if self._check_finite and not np.isfinite(reward):
             raise ValueError(
@@ -176,6 +236,12 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
         return ts.TimeStep(step_type, reward, _ZERO if terminated else _ONE, observation)
 
     def _observation(self, raw: Any) -> Any:
+        why = _mismatch(self._env.observation_space, raw, bounds=self._env_steps < CHECKED_STEPS)
+        if why is not None:
+            raise ValueError(
+                f"{self._name}: observation at env step {self._env_steps} does not fit the observation space "
+                f"{self._env.observation_space}: expected {why}. Fix the environment, or its observation_space "
+                "(a gymnasium wrapper such as TransformObservation can change both).")
         observation = _from_env(self._env.observation_space, raw)
         if self._check_finite:
             bad = _first_non_finite(observation, self._observation_spec)

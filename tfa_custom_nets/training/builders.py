@@ -32,10 +32,14 @@ from tfa_custom_nets.training.presets import resolve_ref
 
 def make_env(env_config: EnvConfig, seed: int | None = None) -> envs.GymnasiumEnvironment:
     """The config's env: `gymnasium.make(id, **make_kwargs)` or its `make` factory's, joint-wrapped if asked."""
-    if env_config.make is None:
-        gym_env = gym.make(env_config.id, **env_config.make_kwargs)
-    else:
-        gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+    try:
+        if env_config.make is None:
+            gym_env = gym.make(env_config.id, **env_config.make_kwargs)
+        else:
+            gym_env = resolve_ref(env_config.make, "env.make")(env_config.id, **env_config.make_kwargs)
+    except gym.error.Error as error:  # unknown id or version, missing dependency: one message, not a traceback
+        raise ValueError(f"env.id {env_config.id!r}: {error} Fix: a registered gymnasium id (`gymnasium."
+                         "pprint_registry()` lists them), or an env.make factory that registers it.") from error
     if env_config.joint_actions:
         gym_env = envs.JointActionWrapper(gym_env)
     return envs.load(gym_env, seed=seed)

@@ -25,7 +25,7 @@ from tf_agents.utils import common
 from tfa_custom_nets.agents import EzGreedyPyPolicy
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.presets import portable_config
-from tfa_custom_nets.training.run_files import make_run_dir, release_free_memory, write_json
+from tfa_custom_nets.training.run_files import claim_run_dir, make_run_dir, release_free_memory, write_json
 
 LOOP_STATE_KEY = "loop_state/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -45,6 +45,8 @@ class LoopState:
     solved_at_seconds: float | None = None
     best_eval_mean: float | None = None
     best_eval_step: int | None = None
+    loss: float | None = None
+    """The latest update's loss: a resumed run's first metrics row reports it, as the lost one did."""
     priority: float | None = None
     """Prioritized replay: the priority new items enter with (the largest written so far)."""
     recent_returns: list = field(default_factory=list)
@@ -111,9 +113,10 @@ def resumable_run_dir(run_dir: str | Path) -> Path:
     return path
 
 
-def prepare_run_dir(config: TrainConfig, resume: bool = False,
-                    may_hold: tuple[str, ...] = ()) -> tuple[Path, TrainConfig]:
-    """The run directory and the config the run uses.
+def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[str, ...] = (),
+                    claim: bool = True) -> tuple[Path, TrainConfig]:
+    """The run directory, claimed for this process (unless `claim` is False: a launcher prepares it
+    for its learner), and the config the run uses.
 
     A resume checks `config.run_dir`. A new run creates its directory, copies the source files the
     config names (an env factory, a model function) into `sources/`, and writes `config.json`
@@ -121,8 +124,11 @@ def prepare_run_dir(config: TrainConfig, resume: bool = False,
     evaluated and resumed.
     """
     if resume:
-        return resumable_run_dir(config.run_dir), config
-    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed, may_hold)
+        run_dir = resumable_run_dir(config.run_dir)
+        if claim:
+            claim_run_dir(run_dir)
+        return run_dir, config
+    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed, may_hold, claim)
     config = config.replace(run_dir=str(run_dir))
     stored, config = portable_config(config, run_dir)
     write_json(run_dir / "config.json", stored.to_dict())

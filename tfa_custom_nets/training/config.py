@@ -18,6 +18,25 @@ def _require(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
+_TYPES = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,), "dict": (dict,),
+          "None": (type(None),)}
+
+
+def _check_types(section) -> None:
+    """Every plain field holds a value of its annotated type (`float | None`: a number or None; a
+    bool is not a number): `env.threshold='abc'` is refused here, not deep inside a run."""
+    prefix = {EnvConfig: "env.", NetworkConfig: "network.", AgentConfig: "agent.", ReplayConfig: "replay."}.get(
+        type(section), "")
+    for f in dataclasses.fields(section):
+        names = [name.strip() for name in str(f.type).split("|")]
+        if not all(name in _TYPES for name in names):
+            continue  # a config section: checked by its own class
+        value = getattr(section, f.name)
+        allowed = tuple(t for name in names for t in _TYPES[name])
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise ValueError(f"{prefix}{f.name} must be {' or '.join(names)}, got {value!r}.")
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     """Which gymnasium environment, and when it counts as solved."""
@@ -35,6 +54,11 @@ class EnvConfig:
     """Wrap a MultiDiscrete env in `JointActionWrapper` (one index per combination) so the stock
     `dqn`/`ddqn` agent learns it through `JointQNetwork`; the model still gets the `(D,)` spec."""
 
+    def __post_init__(self):
+        _check_types(self)
+        _require(self.threshold is None or math.isfinite(self.threshold),
+                 f"env.threshold must be a finite number or None, got {self.threshold}.")
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -45,6 +69,9 @@ class NetworkConfig:
     `function(observation_spec, action_spec, **kwargs)` and returns a `tf.keras.Model`."""
     kwargs: dict = field(default_factory=lambda: {"hidden_units": [256, 256]})
     """Keyword arguments for the model function."""
+
+    def __post_init__(self):
+        _check_types(self)
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,7 @@ class AgentConfig:
     `independent`)."""
 
     def __post_init__(self):
+        _check_types(self)
         _require(self.kind in ("dqn", "ddqn", "bdq"), f"agent.kind must be 'dqn', 'ddqn' or 'bdq', got {self.kind!r}.")
         _require(self.target_aggregation in ("mean", "max", "independent"),
                  f"agent.target_aggregation must be 'mean', 'max' or 'independent', got {self.target_aggregation!r}.")
@@ -155,6 +183,7 @@ class ReplayConfig:
     process holds by counting (no limiter) and a distributed replay server enforces."""
 
     def __post_init__(self):
+        _check_types(self)
         _require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
         _require(self.batch_size >= 1, f"replay.batch_size must be >= 1, got {self.batch_size}.")
         _require(self.learning_starts >= self.batch_size,
@@ -224,6 +253,7 @@ class TrainConfig:
     """
 
     def __post_init__(self):
+        _check_types(self)
         for name in ("total_env_steps", "num_envs", "update_every", "eval_interval", "eval_episodes",
                      "checkpoint_interval"):
             value = getattr(self, name)

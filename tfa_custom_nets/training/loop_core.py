@@ -46,6 +46,14 @@ def finite_loss(loss_tensor, when: str, run_dir: Path) -> float:
     return loss
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the loop saved what it could: the message says what and how to continue."""
+
+    def __init__(self, message: str, run_dir: Path):
+        super().__init__(message)
+        self.run_dir = str(run_dir)
+
+
 class LoopCore:
     """Checkpoints, evaluations and timing of one training run (see the module docstring).
 
@@ -71,7 +79,7 @@ class LoopCore:
                 replay.priority = state.priority
             if rng is not None:
                 restore_rng_states(state.rng, *rng)
-        self.loss = float("nan")
+        self.loss = float("nan") if state.loss is None else state.loss
         self.start = self._tick = time.perf_counter()
 
     def _count_training_time(self) -> None:
@@ -83,6 +91,7 @@ class LoopCore:
         state = self.state
         if self.returns is not None:
             state.recent_returns = list(self.returns.recent)
+        state.loss = None if math.isnan(self.loss) else self.loss
         self.checkpoint.save(state, None if self.rng is None else capture_rng_states(*self.rng))
 
     def report_if_due(self, wait_for_updates, done: bool = False):
@@ -106,6 +115,19 @@ class LoopCore:
             scores = evaluations.run(state.env_steps, state.updates, state.train_seconds, self.loss)
         self._tick = time.perf_counter()
         return scores
+
+    def interrupted(self, wait_for_updates) -> Interrupted:
+        """After Ctrl-C: a checkpoint at this step (once the pending updates are in), or, before the
+        warm-up ended, none (nothing worth resuming); the exception that says which."""
+        state = self.state
+        if state.env_steps < self.config.replay.learning_starts and not state.resumes:
+            return Interrupted(f"interrupted during the warm-up, before any checkpoint: start it again with the same "
+                               f"--run-dir {self.run_dir} (it is taken over).", self.run_dir)
+        wait_for_updates()
+        self._count_training_time()
+        self.save()
+        return Interrupted(f"interrupted at env step {state.env_steps}: checkpoint saved in {self.run_dir}. Continue "
+                           f"with: tfa-nets train {self.config.name} --resume {self.run_dir}", self.run_dir)
 
     def finish(self, wait_for_updates, **extra) -> dict:
         """The last evaluation (if not made at this step), a checkpoint, `policy/` and `best_policy/`,

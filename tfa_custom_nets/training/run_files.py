@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import datetime
@@ -9,6 +10,9 @@ import json
 import math
 import os
 import re
+import shutil
+import threading
+import traceback
 from pathlib import Path
 
 import tensorflow as tf
@@ -39,24 +43,106 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int, may_hold: tuple[str, ...] = ()) -> Path:
-    """`run_dir`, or `runs/{env}__{name}__{seed}__{time}` (created; never reused). An existing
-    directory holding only entries named in `may_hold` (prepared by a launcher) is taken."""
+RUN_LOCK = "run.lock"  # holds the pid of the process running in the directory
+
+
+def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int, may_hold: tuple[str, ...] = (),
+                 claim: bool = True) -> Path:
+    """`run_dir`, or `runs/{env}__{name}__{seed}__{time}`: created and claimed for this process.
+
+    A directory that holds a run is never reused, with two exceptions: entries named in `may_hold`
+    (prepared by a launcher) are kept, and a run that stopped before its first checkpoint (a
+    `config.json`, no checkpoint, no summary) is cleared and started again in place. The claim is
+    a lock file made with `O_EXCL`, so of two runs started into one directory at once, one wins.
+    """
     if run_dir is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         env_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id)
         run_dir = os.path.join("runs", f"{env_name}__{name}__{seed}__{stamp}")
     path = Path(run_dir)
-    if path.exists() and any(entry.name not in may_hold for entry in path.iterdir()):
-        raise FileExistsError(
-            f"run directory {path} already holds a run; pick another --run-dir or remove it.")
     path.mkdir(parents=True, exist_ok=True)
+    if claim:
+        claim_run_dir(path)
+    held = [entry for entry in path.iterdir() if entry.name not in (*may_hold, RUN_LOCK)]
+    if held:
+        if not never_checkpointed(path):
+            if claim:
+                release_run_dir(path)
+            raise FileExistsError(f"run directory {path} already holds a run; pick another --run-dir, remove it, "
+                                  "or continue it with --resume.")
+        for entry in held:  # a run that failed before its first checkpoint: start it again in place
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     return path
 
 
+def never_checkpointed(path: Path) -> bool:
+    """A run directory whose run stopped before its first checkpoint (nothing to resume)."""
+    return ((path / "config.json").is_file() and not (path / "checkpoints" / "checkpoint").exists()
+            and not (path / "summary.json").exists())
+
+
+def claim_run_dir(path: Path) -> None:
+    """Makes `path/run.lock` (`O_EXCL`) naming this process; a FileExistsError if a live process holds it."""
+    lock = path / RUN_LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise FileExistsError(f"run directory {path} is in use by process {pid}; wait for it, or pick "
+                                      "another --run-dir.") from None
+            lock.unlink(missing_ok=True)  # left by a process that died (a kill, a crash): stale
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return
+    raise FileExistsError(f"run directory {path}: another process claimed it at the same moment.")
+
+
+def release_run_dir(path: Path) -> None:
+    """Removes this process's lock on `path`, if it holds it."""
+    lock = path / RUN_LOCK
+    with contextlib.suppress(OSError, ValueError):
+        if int(lock.read_text()) == os.getpid():
+            lock.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def guarded_run_dir(path: Path):
+    """While a run works in `path`: an exception's full traceback goes to `path/logs/error.txt` (the
+    exception gets `run_dir` and `traceback_path` attributes for the CLI's one-line message), and
+    the directory's lock is released however the run ends."""
+    try:
+        yield path
+    except Exception as error:
+        logs = path / "logs"
+        with contextlib.suppress(OSError):
+            logs.mkdir(exist_ok=True)
+            (logs / "error.txt").write_text("".join(traceback.format_exception(error)))
+            error.traceback_path = str(logs / "error.txt")
+        error.run_dir = str(path)
+        raise
+    finally:
+        release_run_dir(path)
+
+
 def write_json(path: Path, data: dict) -> None:
-    """Writes via a temporary file and a rename, so a reader never sees half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    """Writes via a temporary file of this process and thread and a rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
 

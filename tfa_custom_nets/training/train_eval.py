@@ -24,6 +24,7 @@ from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, rea
 from tfa_custom_nets.training.collection import Collector
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
+from tfa_custom_nets.training.run_files import guarded_run_dir
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 
@@ -37,15 +38,26 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     cannot be saved), so a resumed run is not bit-identical to an uninterrupted one.
     """
     tf_threads = set_tf_threads(config.tf_threads)  # first: any TensorFlow op fixes the setting
-    run_dir, config = prepare_run_dir(config, resume)
     seed_everything(config.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
 
-    # Build: envs, agent, replay, the acting side, the compiled update and the loop core.
+    # Build the envs and the agent before the run directory exists: a bad env id, an agent kind that
+    # does not fit the action space or a model that does not fit the specs leaves nothing behind.
     train_envs, env, num_envs = make_train_envs(config)
     env_steps_var = tf.Variable(0, dtype=tf.int64, name="env_steps")
-    agent, epsilon = make_agent_for_env(config, train_envs[0], env_steps_var)
+    try:
+        agent, epsilon = make_agent_for_env(config, train_envs[0], env_steps_var)
+        run_dir, config = prepare_run_dir(config, resume)
+    except BaseException:
+        env.close()
+        raise
+    with guarded_run_dir(run_dir):  # the lock is released and a traceback kept in logs/error.txt
+        return _run(config, resume, run_dir, train_envs, env, num_envs, env_steps_var, agent, epsilon, tf_threads)
+
+
+def _run(config, resume, run_dir, train_envs, env, num_envs, env_steps_var, agent, epsilon, tf_threads) -> dict:
+    """The replay, the acting side, the compiled update and the loop core; warm up, loop, finish."""
     state = read_loop_state(run_dir) if resume else LoopState.start(config)
     if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
         tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
@@ -81,6 +93,9 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
                                 eps=f"{float(epsilon()):.2f}", sps=f"{state.env_steps / state.train_seconds:.0f}",
                                 refresh=False)
         return core.finish(updater.wait, tf_threads=tf_threads)
+    except KeyboardInterrupt:
+        bar.close()
+        raise core.interrupted(updater.wait) from None
     finally:  # also on an error: stop the learner thread and the replay, close the envs
         updater.close()
         bar.close()
