@@ -48,7 +48,7 @@ def _train(args) -> int:
             raise ValueError("--resume continues a run with the config in its config.json; drop --set, --seed "
                              "and --run-dir (start a new run to change them).")
         run_dir = resumable_run_dir(args.resume)
-        saved = load_run_config(run_dir / "config.json")
+        saved = load_run_config(run_dir / "config.json", trust=args.trust_config)
         if saved.name != config.name:
             raise ValueError(f"{run_dir} is a run of preset {saved.name!r}, not {config.name!r}: "
                              f"tfa-nets train {saved.name} --resume {run_dir}")
@@ -72,7 +72,7 @@ def _eval(args) -> int:
     policy_dir = run_dir / {"final": "policy", "best": "best_policy"}[args.policy]
     if not (run_dir / "config.json").is_file() or not policy_dir.is_dir():
         raise ValueError(f"{run_dir} is not a finished run (needs config.json and {policy_dir.name}/).")
-    env_config = load_run_config(run_dir / "config.json").env
+    env_config = load_run_config(run_dir / "config.json", trust=args.trust_config).env
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         str(policy_dir), load_specs_from_pbtxt=True, batch_time_steps=False)
     eval_envs = [make_env(env_config) for _ in range(args.episodes)]
@@ -83,15 +83,16 @@ def _eval(args) -> int:
     return 0
 
 
-def load_config(ref: str, sets: list[str]):
-    """A preset (name or experiment.py) or a run's `config.json`, with `key=value` overrides."""
+def load_config(ref: str, sets: list[str], trust: bool = False):
+    """A preset (name or experiment.py) or a run's `config.json` (see `load_run_config` for what it may
+    name without `trust`), with `key=value` overrides."""
     from tfa_custom_nets.training import load_preset, load_run_config, override
 
     if ref.endswith(".json"):
         if not Path(ref).is_file():
             raise ValueError(f"--config {ref}: no such file (expected a preset name, an experiment.py or a "
                              "config.json).")
-        config = load_run_config(ref)
+        config = load_run_config(ref, trust=trust)
     else:
         config = load_preset(ref)
     return override(config, sets)
@@ -100,14 +101,16 @@ def load_config(ref: str, sets: list[str]):
 def _replay_server(args) -> int:
     from tfa_custom_nets.distributed import serve_replay
 
-    serve_replay(load_config(args.config, args.set), port=args.port, checkpoint_dir=args.checkpoint_dir)
+    serve_replay(load_config(args.config, args.set, args.trust_config), port=args.port,
+                 checkpoint_dir=args.checkpoint_dir)
     return 0
 
 
 def _actor(args) -> int:
     from tfa_custom_nets.distributed import run_actor
 
-    run_actor(load_config(args.config, args.set), args.replay, actor_id=args.actor_id, seed=args.seed,
+    run_actor(load_config(args.config, args.set, args.trust_config), args.replay, actor_id=args.actor_id,
+              seed=args.seed,
               pull_every=args.pull_every, report_seconds=args.report_seconds,
               threads=args.threads)
     return 0
@@ -116,7 +119,7 @@ def _actor(args) -> int:
 def _learner(args) -> int:
     from tfa_custom_nets.distributed import run_learner
 
-    config = load_config(args.config, args.set)
+    config = load_config(args.config, args.set, args.trust_config)
     if args.run_dir is not None:
         config = config.replace(run_dir=args.run_dir)
     if args.resume and config.run_dir is None:
@@ -135,7 +138,8 @@ def _launch(args) -> int:
         if args.set or args.seed is not None or args.run_dir is not None:
             raise ValueError("--resume continues a run with the config in its config.json; drop --set, --seed "
                              "and --run-dir.")
-        config = load_config(str(Path(args.resume) / "config.json"), []).replace(run_dir=str(args.resume))
+        config = load_config(str(Path(args.resume) / "config.json"), [], args.trust_config).replace(
+            run_dir=str(args.resume))
     else:
         config = load_config(args.preset, args.set)
         typed = {"seed": args.seed, "run_dir": args.run_dir}
@@ -145,9 +149,11 @@ def _launch(args) -> int:
 
 
 def _presets(args) -> int:
-    from tfa_custom_nets.training import list_presets
+    from tfa_custom_nets.training import preset_files
 
-    print("\n".join(list_presets()))
+    files = preset_files()
+    width = max(map(len, files), default=0)
+    print("\n".join(f"{name:{width}}  {path}" for name, path in files.items()))
     return 0
 
 
@@ -155,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfa-nets", description="Custom Keras Q-models on TF-Agents DQN.")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    trust = {"action": "store_true", "help": "load a run's config.json even if it names code outside the run's "
+                                             "sources/ and outside tfa_custom_nets (it runs that code)"}
     train = commands.add_parser("train", help="train a preset and write a run directory")
     train.add_argument("preset", help="preset name (see `tfa-nets presets`) or path to an experiment.py")
     train.add_argument("--seed", type=int, help="seed (overrides the preset's)")
@@ -163,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a config value, e.g. --set agent.learning_rate=3e-4 (repeatable)")
     train.add_argument("--resume", metavar="RUN_DIR",
                        help="continue this run from its last checkpoint (after a crash or kill)")
+    train.add_argument("--trust-config", **trust)
     train.set_defaults(func=_train)
 
     evaluate = commands.add_parser("eval", help="evaluate a run's saved greedy policy")
@@ -171,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=12345, help="seed of the first episode")
     evaluate.add_argument("--policy", choices=["final", "best"], default="final",
                           help="the policy at the end of training (policy/) or at its best evaluation (best_policy/)")
+    evaluate.add_argument("--trust-config", **trust)
     evaluate.set_defaults(func=_eval)
 
     sets = {"action": "append", "default": [], "metavar": "KEY=VALUE", "help": "override a config value (repeatable)"}
@@ -190,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--pull-every", **pull_every)
     launch.add_argument("--push-every", **push_every)
     launch.add_argument("--report-seconds", **report)
+    launch.add_argument("--trust-config", **trust)
     launch.set_defaults(func=_launch)
 
     server = commands.add_parser("replay-server", help="serve the replay and the policy weights (Reverb)")
@@ -198,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, help="port (default: a free one, printed)")
     server.add_argument("--checkpoint-dir", help="Reverb checkpoints: loaded at start, written on the learner's "
                                                  "checkpoints")
+    server.add_argument("--trust-config", **trust)
     server.set_defaults(func=_replay_server)
 
     learner = commands.add_parser("learner", help="train from a replay server and write the run directory")
@@ -207,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     learner.add_argument("--run-dir", help="run directory (default runs/{env}__{preset}__{seed}__{time})")
     learner.add_argument("--resume", action="store_true", help="continue --run-dir from its last checkpoint")
     learner.add_argument("--push-every", **push_every)
+    learner.add_argument("--trust-config", **trust)
     learner.set_defaults(func=_learner)
 
     actor = commands.add_parser("actor", help="collect into a replay server with the learner's latest weights")
@@ -220,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     actor.add_argument("--threads", type=int,
                        help="TensorFlow threads of this actor (default: the config's tf_threads, else 1: one actor "
                             "per core)")
+    actor.add_argument("--trust-config", **trust)
     actor.set_defaults(func=_actor)
 
     presets = commands.add_parser("presets", help="list the presets")

@@ -57,3 +57,28 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
             assert stored[section][field] == ref
     policy = tf.saved_model.load(str(tmp_path / name / "policy"))
     assert policy.get_initial_state(1) == ()
+
+
+def test_a_preset_folder_in_the_current_directory_adds_presets_but_never_replaces_a_packaged_one(
+        tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from tfa_custom_nets.training import preset_files
+
+    repo = Path(__file__).resolve().parents[2]
+    for name in ("cartpole", "mine"):
+        (tmp_path / "experiments" / name).mkdir(parents=True)
+        (tmp_path / "experiments" / name / "experiment.py").write_text(
+            "from tfa_custom_nets.training import TrainConfig\nCONFIG = TrainConfig(name='from_cwd')\n")
+    monkeypatch.chdir(tmp_path)
+    files = preset_files()
+    assert files["cartpole"] == repo / "experiments" / "cartpole" / "experiment.py"
+    assert files["mine"] == tmp_path / "experiments" / "mine" / "experiment.py"
+    assert load_preset("cartpole").name == "cartpole" and load_preset("mine").name == "from_cwd"
+    assert load_preset(str(tmp_path / "experiments" / "cartpole" / "experiment.py")).name == "from_cwd"  # a path
+
+    listed = subprocess.run([str(Path(sys.executable).with_name("tfa-nets")), "presets"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120).stdout.splitlines()
+    assert any(line.split() == ["cartpole", str(files["cartpole"])] for line in listed)
+    assert any(line.split() == ["mine", str(files["mine"])] for line in listed)

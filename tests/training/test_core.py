@@ -135,3 +135,50 @@ def test_importing_the_package_registers_the_robot_arm_env(tmp_path):
                     "print(env.action_space)", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().startswith("MultiDiscrete(")
+
+
+OUTSIDE_FACTORY = '''
+from pathlib import Path
+
+import gymnasium as gym
+
+
+def make_env(env_id, **make_kwargs):
+    Path(__file__).with_name("factory_ran").write_text("yes")
+    return gym.make(env_id, **make_kwargs)
+'''
+
+
+def test_a_run_directory_runs_no_code_it_does_not_hold_unless_trusted(tmp_path):
+    """A run directory is data: an edited config.json that names `os:system` (or a file elsewhere)
+    is refused by `eval` and `--resume` before anything is imported; `--trust-config` loads it."""
+    from tfa_custom_nets.training import TrainConfig, override, train_eval
+
+    run_dir = tmp_path / "run"
+    train_eval(override(TrainConfig(), ["total_env_steps=300", "replay.learning_starts=200", "eval_interval=300",
+                                        "eval_episodes=2", "progress=False", "network.kwargs={'hidden_units': [8]}",
+                                        f"run_dir={str(run_dir)!r}"]))
+    config = json.loads((run_dir / "config.json").read_text())
+    marker = tmp_path / "pwned"
+
+    def edited(**env):
+        (run_dir / "config.json").write_text(json.dumps({**config, "env": {**config["env"], **env}}))
+
+    def tfa_nets(*args):
+        return subprocess.run([TFA_NETS, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    edited(make="os:system", id=f"touch {marker}")
+    for command in (["eval", str(run_dir)], ["replay-server", "--config", str(run_dir / "config.json")]):
+        result = tfa_nets(*command)
+        assert result.returncode == 2 and "names code outside its run directory's sources/" in result.stderr
+        assert "env.make = 'os:system'" in result.stderr and "--trust-config" in result.stderr
+    assert not marker.exists()
+
+    (tmp_path / "outside.py").write_text(OUTSIDE_FACTORY)
+    edited(make=str(tmp_path / "outside.py") + ":make_env", id="CartPole-v1")
+    result = tfa_nets("eval", str(run_dir), "--episodes", "1")
+    assert result.returncode == 2 and "outside.py:make_env" in result.stderr
+    assert not (tmp_path / "factory_ran").exists()
+    result = tfa_nets("eval", str(run_dir), "--episodes", "1", "--trust-config")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "factory_ran").read_text() == "yes"

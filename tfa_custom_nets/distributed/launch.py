@@ -114,7 +114,8 @@ def launch(config: TrainConfig, actors: int, resume: bool = False, max_restarts:
     logs.mkdir(exist_ok=True)
     address = f"localhost:{free_port()}"
     command = [sys.executable, "-m", "tfa_custom_nets.cli"]
-    config_args = ["--config", str(run_dir / "config.json")]
+    # The launcher checked the config (a preset the user named, or a run it was trusted to resume).
+    config_args = ["--config", str(run_dir / "config.json"), "--trust-config"]
     say(f"[launch] run directory {run_dir}; replay server at {address}; {actors} actor(s)")
 
     server = Role("replay", [*command, "replay-server", *config_args, "--port", address.split(":")[1],

@@ -41,7 +41,7 @@ from tfa_custom_nets.training.config import (
 )
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
-from tfa_custom_nets.training.presets import list_presets, load_preset, load_run_config, resolve_ref
+from tfa_custom_nets.training.presets import list_presets, load_preset, load_run_config, preset_files, resolve_ref
 from tfa_custom_nets.training.run_files import RUN_LOCK, machine, make_run_dir, rss_mb
 from tfa_custom_nets.training.train_eval import train_eval
 from tfa_custom_nets.training.update_step import Updater, make_train_step
@@ -51,5 +51,6 @@ __all__ = ["EVAL_SEED_OFFSET", "RUN_LOCK", "AgentConfig", "Collector", "Compiled
            "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
            "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "list_presets", "load_preset",
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
-           "make_q_network", "make_run_dir", "make_train_envs", "make_train_step", "override", "read_loop_state",
+           "make_q_network", "make_run_dir", "make_train_envs", "make_train_step", "override", "preset_files",
+           "read_loop_state",
            "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "train_eval"]

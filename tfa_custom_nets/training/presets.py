@@ -1,8 +1,9 @@
 """Presets: `experiments/<name>/experiment.py` files that define `CONFIG`.
 
-`load_preset("cartpole")` finds the file in the experiments folder (the one next
-to the package in a source checkout, `./experiments`, or `$TFA_NETS_EXPERIMENTS`);
-a path to any `.py` file that defines `CONFIG` works too.
+`load_preset("cartpole")` looks in `$TFA_NETS_EXPERIMENTS` (if set), then the experiments folder
+next to the package (a source checkout), then `./experiments`: a folder in the current directory
+adds presets but never replaces a packaged one of the same name. A path to any `.py` file that
+defines `CONFIG` loads that file. `tfa-nets presets` lists each name with the file it comes from.
 """
 
 from __future__ import annotations
@@ -26,12 +27,21 @@ SOURCES = "sources"  # a run directory's copies of the files its config names
 
 def experiments_dirs() -> list[Path]:
     dirs = [Path(os.environ["TFA_NETS_EXPERIMENTS"])] if "TFA_NETS_EXPERIMENTS" in os.environ else []
-    dirs += [Path.cwd() / "experiments", Path(__file__).resolve().parents[2] / "experiments"]
-    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+    dirs += [Path(__file__).resolve().parents[2] / "experiments", Path.cwd() / "experiments"]
+    return [d for d in dict.fromkeys(d.resolve() for d in dirs) if d.is_dir()]
+
+
+def preset_files() -> dict[str, Path]:
+    """Each preset's name and the file it loads from (the first folder of `experiments_dirs` that has it)."""
+    files: dict[str, Path] = {}
+    for directory in experiments_dirs():
+        for path in sorted(directory.glob("*/experiment.py")):
+            files.setdefault(path.parent.name, path)
+    return dict(sorted(files.items()))
 
 
 def list_presets() -> list[str]:
-    return sorted({p.parent.name for d in experiments_dirs() for p in d.glob("*/experiment.py")})
+    return list(preset_files())
 
 
 def preset_path(name_or_path: str) -> Path:
@@ -40,10 +50,9 @@ def preset_path(name_or_path: str) -> Path:
         if not path.is_file():
             raise ValueError(f"no preset file {path}.")
         return path.resolve()
-    for directory in experiments_dirs():
-        candidate = directory / name_or_path / "experiment.py"
-        if candidate.is_file():
-            return candidate.resolve()
+    found = preset_files().get(name_or_path)
+    if found is not None:
+        return found
     raise ValueError(f"unknown preset {name_or_path!r}; known presets: {', '.join(list_presets()) or 'none'} "
                      "(or give a path to an experiment.py).")
 
@@ -136,15 +145,38 @@ def portable_config(config: TrainConfig, run_dir: Path) -> tuple[TrainConfig, Tr
     return _with_refs(config, stored), _with_refs(config, used)
 
 
-def load_run_config(path: str | Path) -> TrainConfig:
-    """A `config.json` (a run's, or one copied elsewhere); file references relative to its folder."""
+def load_run_config(path: str | Path, trust: bool = False) -> TrainConfig:
+    """A `config.json` (a run's, or one copied elsewhere); file references relative to its folder.
+
+    A run directory is data: unless `trust`, its config may name code only in the run's own
+    `sources/` (the copies a run makes of the files it was started with) or in `tfa_custom_nets`
+    itself. Anything else (another file, another module, a gymnasium id `module:Env` that imports a
+    module) is refused with a ValueError naming it, before anything is imported.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no config file {path} (expected a run directory's config.json).")
     config = from_dict(json.loads(path.read_text()))
-    refs = {}
+    sources = (path.parent / SOURCES).resolve()
+    refs, untrusted = {}, []
     for section, name in _REF_FIELDS:
-        parsed = _file_ref(getattr(getattr(config, section), name))
-        if parsed is not None and not Path(parsed[0]).is_absolute():
-            refs[section, name] = f"{(path.parent / parsed[0]).resolve()}:{parsed[1]}"
+        ref = getattr(getattr(config, section), name)
+        parsed = _file_ref(ref)
+        if parsed is not None:
+            target = Path(parsed[0]) if Path(parsed[0]).is_absolute() else path.parent / parsed[0]
+            refs[section, name] = f"{target.resolve()}:{parsed[1]}"
+            if target.resolve().parent != sources:
+                untrusted.append(f"{section}.{name} = {ref!r}")
+        elif ref is not None and not _package_module(ref.rpartition(":")[0]):
+            untrusted.append(f"{section}.{name} = {ref!r}")
+    if ":" in config.env.id and not _package_module(config.env.id.partition(":")[0]):
+        untrusted.append(f"env.id = {config.env.id!r} (gymnasium imports the module before the colon)")
+    if untrusted and not trust:
+        raise ValueError(f"{path} names code outside its run directory's {SOURCES}/ and outside tfa_custom_nets: "
+                         f"{'; '.join(untrusted)}. Loading it would run that code. If you trust where this config "
+                         "came from, pass --trust-config.")
     return _with_refs(config, refs)
+
+
+def _package_module(module: str) -> bool:
+    return module == "tfa_custom_nets" or module.startswith("tfa_custom_nets.")
