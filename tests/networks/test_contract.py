@@ -162,3 +162,53 @@ def test_trains_in_agent_target_waits_and_policy_saver_round_trips(name, agent_n
     loaded = tf.saved_model.load(str(tmp_path / "policy"))
     step = ts.restart(sample(spec, 16, seed=3), batch_size=16)
     np.testing.assert_array_equal(agent.policy.action(step).action.numpy(), loaded.action(step).action.numpy())
+
+
+NETWORK_CLASSES = {  # name: (output width of a one-tensor model, network from a model or builder)
+    "keras_q": (3, lambda model: KerasQNetwork(OBS, ACTIONS, model)),
+    "categorical": (3 * ATOMS, lambda model: KerasCategoricalQNetwork(OBS, ACTIONS, model, num_atoms=ATOMS)),
+    "branching": (9, lambda model: BranchingQNetwork(OBS, BRANCH_ACTIONS, model)),
+    "joint": (9, lambda model: JointQNetwork(OBS, JOINT_ACTIONS, model, [3, 2, 4])),
+}
+
+
+def lambda_over_outside_layer(width):
+    outside = tf.keras.layers.Dense(width)  # built outside the model; the Lambda only closes over it
+    outside.build((None, 4))
+    inputs = tf.keras.Input((4,), name="observation")
+    return tf.keras.Model(inputs, tf.keras.layers.Lambda(lambda x: outside(x))(inputs))
+
+
+def builder_holding_outside_layer(width):
+    outside = tf.keras.layers.Dense(width)  # every model the builder makes holds this one layer
+    return lambda: tf.keras.Sequential([tf.keras.Input((4,)), outside])
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORK_CLASSES))
+@pytest.mark.parametrize("make_model", [lambda_over_outside_layer, builder_holding_outside_layer])
+def test_a_model_using_a_layer_it_does_not_own_is_refused(kind, make_model):
+    width, make_net = NETWORK_CLASSES[kind]
+    with pytest.raises(ValueError, match=r"uses variables that a fresh copy of it does not get its own of: .*"
+                                         r"Fix: create every layer inside the model"):
+        make_net(make_model(width))
+
+
+def stateful_lstm(width):
+    return tf.keras.Sequential([tf.keras.Input((4,), batch_size=None), tf.keras.layers.Reshape((1, 4)),
+                                tf.keras.layers.LSTM(8), tf.keras.layers.Dense(width)])
+
+
+def fixed_batch(width):
+    inputs = tf.keras.Input((4,), batch_size=2, name="observation")
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(width)(inputs))
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORK_CLASSES))
+@pytest.mark.parametrize("make_model, message", [
+    (stateful_lstm, r"layer 'lstm.*' \(LSTM\) is recurrent or stateful.*QRnnNetwork"),
+    (fixed_batch, r"has a fixed batch size of 2.*without batch_size"),
+])
+def test_recurrent_and_fixed_batch_models_are_refused_at_construction(kind, make_model, message):
+    width, make_net = NETWORK_CLASSES[kind]
+    with pytest.raises(ValueError, match=message):
+        make_net(make_model(width))

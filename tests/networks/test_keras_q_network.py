@@ -1,8 +1,6 @@
 import pytest
 import tensorflow as tf
-from tf_agents.agents.dqn import dqn_agent
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import time_step as ts
 
 from tests.networks.test_contract import (
     ACTIONS,
@@ -56,9 +54,9 @@ def test_bad_input_is_refused_with_a_fix(spec, action_spec, model, message):
         KerasQNetwork(spec, action_spec, model)
 
 
-def test_builder_that_returns_one_shared_model_is_refused_by_dqn_agent():
+def test_builder_that_returns_one_shared_model_is_refused_at_construction():
+    """Before DqnAgent would find the target sharing the online weights, the network does, and says why."""
     shared = sequential()
-    net = KerasQNetwork(OBS, ACTIONS, lambda: shared)
-    with pytest.raises(ValueError, match="shares weights with the original network"):
-        dqn_agent.DqnAgent(ts.time_step_spec(OBS), ACTIONS, q_network=net,
-                           optimizer=tf.keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match=r"uses variables that a fresh copy of it does not get its own of.*"
+                                         r"create every layer inside the model \(or inside the builder"):
+        KerasQNetwork(OBS, ACTIONS, lambda: shared)

@@ -58,17 +58,57 @@ def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
                 "cloned, so the target network would share its weights. Expected a "
                 "Sequential or functional model, or a zero-argument builder. Fix: pass "
                 f"`model=lambda: {type(model).__name__}(...)` instead of the instance.")
-        return tf.keras.models.clone_model(model)
+        cloned = tf.keras.models.clone_model(model)
+        _check_feed_forward(cloned, name)
+        return cloned
     if callable(model):
         built = model()
         if not isinstance(built, tf.keras.Model):
             raise ValueError(
                 f"{name}: the model builder returned {type(built).__name__}; expected a "
                 "tf.keras.Model. Fix: make the builder `return tf.keras.Model(...)`.")
+        _check_feed_forward(built, name)
         return built
     raise ValueError(
         f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
         "zero-argument callable that builds one.")
+
+def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
+    """Refuses recurrent or stateful layers and a fixed batch size: this network is called on one
+    observation per step, with no state carried between calls, at any batch size."""
+    for inp in getattr(model, "inputs", None) or []:
+        if inp.shape.rank and inp.shape[0] is not None:
+            raise ValueError(
+                f"{name}: the model's input {inp.name} has a fixed batch size of {inp.shape[0]}; the agent calls "
+                "it on batches of any size. Fix: tf.keras.Input(shape=...) without batch_size.")
+    for layer in model.submodules:
+        if isinstance(layer, tf.keras.layers.RNN) or getattr(layer, "stateful", False):
+            raise ValueError(
+                f"{name}: layer {layer.name!r} ({type(layer).__name__}) is recurrent or stateful; this network "
+                "is feed-forward (one observation per step, nothing carried between steps). Fix: TF-Agents' "
+                "QRnnNetwork for a recurrent Q-network, or a feed-forward model over stacked frames "
+                "(gymnasium.wrappers.FrameStackObservation).")
+
+
+def _check_own_variables(built: tf.keras.Model, model: ModelOrBuilder, inputs, name: str) -> None:
+    """Refuses a model that uses variables it does not own: a layer built outside it (a Lambda that
+    closes over it, a custom layer or builder holding one) never trains with the model and would be
+    shared by the target network. Two checks: variables the forward pass reads that the model does
+    not hold, and variables that a second fresh build has in common with the first."""
+    with tf.GradientTape() as tape:
+        built(inputs, training=False)
+    own = {id(v) for v in built.variables}
+    foreign = [v.name for v in tape.watched_variables() if id(v) not in own]
+    twin = _fresh_model(model, name)
+    twin(inputs, training=False)
+    foreign += [v.name for v in twin.variables if id(v) in own]
+    if foreign:
+        raise ValueError(
+            f"{name}: the model uses variables that a fresh copy of it does not get its own of: "
+            f"{sorted(set(foreign))[:4]}. A layer created outside the model never trains with it and the "
+            "target network would share it. Fix: create every layer inside the model (or inside the "
+            "builder you pass), not once outside it.")
+
 
 
 def _branch_sizes(action_spec, name: str) -> tuple[int, ...]:
@@ -172,6 +212,8 @@ class BranchingQNetwork(network.Network):
         _check_inputs(self._model, input_tensor_spec, name)
         self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
         self._check_output(input_tensor_spec, name)
+        _check_own_variables(self._model, model, self._model_inputs(
+            tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))), name)
 
     @property
     def branch_sizes(self) -> list[int]:
