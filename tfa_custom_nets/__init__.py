@@ -1,13 +1,16 @@
 """tfa_custom_nets: custom Keras Q-models for TF-Agents' DQN.
 
-Importing the package keeps TensorFlow, gym and absl quiet: TensorFlow's C++ log
-level defaults to errors only (set ``TF_CPP_MIN_LOG_LEVEL`` yourself to change it)
-and the banner that ``gym`` prints on first import (tf-agents imports it) is
-swallowed. It also registers the demo env ``tfa_custom_nets/RobotArm-v0`` with gymnasium.
+Importing the package keeps TensorFlow, gym and absl quiet at start-up: TensorFlow's
+C++ log level defaults to errors only (set ``TF_CPP_MIN_LOG_LEVEL`` yourself to change
+it), the banner that ``gym`` prints on first import (tf-agents imports it) is swallowed,
+and TensorFlow's notices about its own deprecated APIs (tf-agents calls some) are
+dropped. Every other TensorFlow or Keras warning, such as one about your model, shows.
+It also registers the demo env ``tfa_custom_nets/RobotArm-v0`` with gymnasium.
 """
 
 import contextlib
 import io
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -22,7 +25,15 @@ absl.logging.set_verbosity(absl.logging.ERROR)
 
 import tensorflow as tf  # noqa: E402
 
-tf.get_logger().setLevel("ERROR")  # tf_agents' own deprecation notices (foldr back_prop)
+
+class _WithoutDeprecationNotices(logging.Filter):
+    """Drops what TensorFlow's deprecation decorator logs (tf_agents calls `foldr(back_prop=False)`, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.pathname.replace("\\", "/").endswith("tensorflow/python/util/deprecation.py")
+
+
+tf.get_logger().addFilter(_WithoutDeprecationNotices())
 
 import gymnasium  # noqa: E402
 
