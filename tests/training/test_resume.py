@@ -5,10 +5,12 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,7 +131,7 @@ def test_reverb_keeps_only_its_newest_checkpoint_and_a_resume_takes_it(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [second] and first != second
     assert replay.replay_checkpoint_to_resume(str(tmp_path), second) == second
     assert replay.replay_checkpoint_to_resume(str(tmp_path), first) == second
-    with pytest.raises(FileNotFoundError, match="no other is there"):
+    with pytest.raises(ValueError, match="no other is there. Restore the run.s replay/ folder"):
         replay.replay_checkpoint_to_resume(str(tmp_path / "empty"), first)
 
 
@@ -160,3 +162,59 @@ def test_the_saved_random_states_replay_the_same_draws_in_rebuilt_envs_and_polic
     restore_rng_states(saved, resumed_envs, resumed_policy)
     assert draws(resumed_envs, resumed_policy) == after_save
     assert len(set(after_save[0])) > 1 and len({tuple(o) for o in after_save[1]}) == 6
+
+
+@pytest.fixture(scope="module")
+def unfinished_run(tmp_path_factory):
+    """A short memory run with checkpoints at 500, 1000, 1500 and 2000 env steps (the newest two kept),
+    made resumable by removing what its finish wrote."""
+    from tfa_custom_nets.training import TrainConfig, override, train_eval
+
+    run_dir = tmp_path_factory.mktemp("unfinished") / "run"
+    train_eval(override(TrainConfig(), [
+        "total_env_steps=2000", "replay.learning_starts=200", "replay.batch_size=16", "eval_interval=500",
+        "eval_episodes=2", "checkpoint_interval=500", "progress=False", "network.kwargs={'hidden_units': [8]}",
+        f"run_dir={str(run_dir)!r}"]))
+    for finished in ("summary.json", "policy", "best_policy"):
+        path = run_dir / finished
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return run_dir
+
+
+def copy_of(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before_and_says_so(unfinished_run, tmp_path, capsys):
+    from tfa_custom_nets.training import load_run_config, train_eval
+
+    run_dir = copy_of(unfinished_run, tmp_path)
+    newest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    data = next(Path(newest).parent.glob(Path(newest).name + ".data-*"))
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])  # a kill or a full disk mid-write
+    (run_dir / "checkpoints" / "ckpt-9_temp").mkdir()  # and a half-written folder a kill left
+    previous_state = json.loads(tf.train.load_checkpoint(
+        tf.train.get_checkpoint_state(str(run_dir / "checkpoints")).all_model_checkpoint_paths[0]).get_tensor(
+        "loop_state/.ATTRIBUTES/VARIABLE_VALUE"))
+
+    summary = train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)
+    assert f"the newest checkpoint cannot be read ({Path(newest).name}:" in capsys.readouterr().err
+    assert json.loads((run_dir / "resumes.json").read_text())["resumes"][-1]["env_steps"] == \
+        previous_state["env_steps"] < 2000
+    assert summary["env_steps"] == 2000 and not (run_dir / "checkpoints" / "ckpt-9_temp").exists()
+
+
+def test_a_garbage_metrics_file_stops_the_resume_before_it_records_one(unfinished_run, tmp_path):
+    from tfa_custom_nets.training import load_run_config, train_eval
+
+    run_dir = copy_of(unfinished_run, tmp_path)
+    (run_dir / "metrics.csv").write_text("not,a,metrics\nfile,at,all\n")
+    resumes_before = (run_dir / "resumes.json").exists()
+    with pytest.raises(ValueError, match=r"metrics.csv is not the metrics file this run wrote .*move it away"):
+        train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)
+    assert (run_dir / "resumes.json").exists() == resumes_before  # no resume recorded that never happened
+    (run_dir / "metrics.csv").unlink()  # moved away: the resume goes on without the earlier rows
+    summary = train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)
+    assert summary["env_steps"] == 2000

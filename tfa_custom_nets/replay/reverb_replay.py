@@ -98,12 +98,12 @@ def checkpoint_replay(client: reverb.Client) -> str:
 def replay_checkpoint_to_resume(checkpoint_dir: str, name: str) -> str:
     """The Reverb checkpoint a resumed server loads (the newest in the folder): `name`, the one the
     agent's checkpoint names, or, after a kill between the two checkpoints, the newer one that replaced
-    it (the replay then holds the few items collected in between). A FileNotFoundError if none is there."""
+    it (the replay then holds the few items collected in between). A ValueError if none is there."""
     folder = Path(checkpoint_dir)
     present = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not present:
-        raise FileNotFoundError(f"the replay checkpoint {folder / name} named by the agent's checkpoint is missing, "
-                                "and no other is there.")
+        raise ValueError(f"cannot resume: the replay checkpoint {folder / name} named by the agent's checkpoint is "
+                         "missing, and no other is there. Restore the run's replay/ folder, or start a new run.")
     return name if name in present else present[-1]
 
 

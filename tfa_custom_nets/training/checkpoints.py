@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,15 +104,47 @@ class RunCheckpoint:
 
 
 def resumable_run_dir(run_dir: str | Path) -> Path:
-    """`run_dir` if it holds an unfinished run with a checkpoint, else a ValueError that says why."""
+    """`run_dir` if it holds an unfinished run with a usable checkpoint, else a ValueError that says why.
+
+    Folders a kill left half-written (`checkpoints/*_temp`) are removed; a newest checkpoint that
+    cannot be read (truncated `.data` or `.index`) gives way to the previous one, and a line says so.
+    """
     path = Path(run_dir)
     if not (path / "config.json").is_file():
         raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
     if (path / "summary.json").is_file():
         raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
     if latest_checkpoint(path) is None:
-        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again instead.")
+        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again with the same --run-dir.")
+    for partial in (path / "checkpoints").glob("*_temp*"):
+        if partial.is_dir():
+            shutil.rmtree(partial)
+    use_readable_checkpoint(path / "checkpoints")
     return path
+
+
+def use_readable_checkpoint(directory: Path) -> str:
+    """The newest checkpoint in `directory` whose every tensor reads back; makes it the one restored."""
+    state = tf.train.get_checkpoint_state(str(directory))
+    candidates = list(reversed(state.all_model_checkpoint_paths))  # newest first
+    failures = []
+    for i, candidate in enumerate(candidates):
+        try:
+            reader = tf.train.load_checkpoint(candidate)
+            for name in reader.get_variable_to_shape_map():
+                reader.get_tensor(name)
+            LoopState.from_json(reader.get_tensor(LOOP_STATE_KEY).decode())
+        except (tf.errors.OpError, ValueError, KeyError, IndexError, UnicodeDecodeError) as error:  # short reads too
+            failures.append(f"{Path(candidate).name}: {str(error).splitlines()[0][:160]}")
+            continue
+        if i > 0:
+            tf.compat.v1.train.update_checkpoint_state(str(directory), candidate,
+                                             all_model_checkpoint_paths=list(reversed(candidates[i:])))
+            print(f"tfa-nets: the newest checkpoint cannot be read ({'; '.join(failures)}); resuming from "
+                  f"{Path(candidate).name} instead.", file=sys.stderr, flush=True)
+        return candidate
+    raise ValueError(f"cannot resume {directory.parent}: no checkpoint in {directory} can be read "
+                     f"({'; '.join(failures)}). Start the run again in a new directory.")
 
 
 def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[str, ...] = (),

@@ -165,8 +165,16 @@ class MetricsLog:
         self.rows: list[dict] = []
         self._csv_path = run_dir / "metrics.csv"
         if resume_before is not None and self._csv_path.exists():
-            with self._csv_path.open(newline="") as f:
-                rows = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+            try:
+                with self._csv_path.open(newline="") as f:
+                    reader = csv.DictReader(f)
+                    if reader.fieldnames != METRIC_FIELDS:
+                        raise ValueError(f"its header is {reader.fieldnames}, expected {METRIC_FIELDS}")
+                    rows = [{k: _number(v) for k, v in row.items()} for row in reader]
+            except (ValueError, TypeError, csv.Error) as error:
+                raise ValueError(f"cannot resume: {self._csv_path} is not the metrics file this run wrote ({error}). "
+                                 "Restore it, or move it away to resume without the evaluations before the "
+                                 "checkpoint.") from error
             self.rows = [row for row in rows if row["env_steps"] < resume_before]
         tmp = self._csv_path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="") as f:
