@@ -122,3 +122,25 @@ def test_network_built_for_other_branches_is_refused_by_the_agent():
     other = tensor_spec.BoundedTensorSpec((3,), tf.int64, 0, [1, 2, 3])  # sizes 2, 3, 4: same padded shape
     with pytest.raises(ValueError, match=r"branches of sizes \[3, 2, 4\] but the action spec has \[2, 3, 4\]"):
         BranchingDqnAgent(ts.time_step_spec(OBS), other, net, tf.keras.optimizers.Adam())
+
+
+def test_padding_is_never_chosen_by_the_greedy_policy_the_export_or_the_target_even_below_the_guard(tmp_path):
+    """The greedy path with real values below the network's finite padding value (-1e9, a diverged
+    network): an argmax over the padded row would pick a padded, invalid action; masking by branch
+    size never does, for a batch of observations, in the exported policy and in the double-Q target."""
+    from tf_agents.policies import policy_saver
+
+    heads = [[-3e9, -2e9, -4e9], [-5e9, -2e9], [-2e9, -3e9, -4e9, -5e9]]  # every real value below -1e9
+    net = BranchingQNetwork(OBS, BRANCH_ACTIONS, constant_heads(heads))
+    agent = BranchingDqnAgent(ts.time_step_spec(OBS), BRANCH_ACTIONS, net, tf.keras.optimizers.Adam(),
+                              epsilon_greedy=0.0)
+    step = ts.restart(tf.zeros([5, 4]), batch_size=5)
+    expected = np.tile([1, 1, 0], (5, 1))  # each branch's best valid action
+    np.testing.assert_array_equal(agent.policy.action(step).action.numpy(), expected)
+    np.testing.assert_array_equal(agent.collect_policy.action(step).action.numpy(), expected)
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(tmp_path / "policy"))
+    loaded = tf.saved_model.load(str(tmp_path / "policy"))
+    np.testing.assert_array_equal(loaded.action(step).action.numpy(), expected)
+    # The target takes each branch's best valid next action: mean over branches of -2e9, -2e9, -2e9.
+    values = agent._next_state_values(ts.transition(tf.zeros([5, 4]), tf.zeros([5])))  # noqa: SLF001
+    np.testing.assert_allclose(values.numpy(), np.full((5, 3), -2e9))

@@ -35,6 +35,7 @@ from tfa_custom_nets.agents.branching_policies import (
     BranchingEpsilonGreedyPolicy,
     BranchingQPolicy,
     branch_sizes_of,
+    mask_padding,
 )
 
 AGGREGATIONS = ("mean", "max", "independent")
@@ -120,7 +121,7 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
         observation, step_type = next_time_steps.observation, next_time_steps.step_type
         target_q, _ = self._target_q_network(observation, step_type=step_type)
         selector = self._q_network(observation, step_type=step_type)[0] if self._double_q else target_q
-        values = gather_branch_actions(target_q, tf.argmax(selector, axis=-1))
+        values = gather_branch_actions(target_q, tf.argmax(mask_padding(selector, self._branch_sizes), axis=-1))
         if self._target_aggregation == "mean":
             return tf.broadcast_to(tf.reduce_mean(values, axis=1, keepdims=True), tf.shape(values))
         if self._target_aggregation == "max":

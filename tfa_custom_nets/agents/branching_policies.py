@@ -1,8 +1,9 @@
 """Policies over `(D,)` actions from a branching Q-network's `[B, D, max n_d]` Q-values.
 
 `BranchingQPolicy` turns each branch's Q-values into a categorical over that branch's
-actions (padded entries carry -1e9 and get no mass), so TF-Agents' `GreedyPolicy`
-(argmax per branch) and `BoltzmannPolicy` wrap it unchanged.
+actions (padded entries past a branch's size get logit -inf: no mass, never the argmax, whatever
+the real values are), so TF-Agents' `GreedyPolicy` (argmax per branch) and `BoltzmannPolicy` wrap
+it unchanged.
 `BranchingEpsilonGreedyPolicy` explores each branch on its own: with probability
 epsilon a branch takes a uniform action among its n_d, independently of the others.
 """
@@ -21,11 +22,19 @@ def branch_sizes_of(action_spec) -> list[int]:
     return [int(m) + 1 for m in np.broadcast_to(action_spec.maximum, action_spec.shape)]
 
 
+def mask_padding(q_values: tf.Tensor, branch_sizes) -> tf.Tensor:
+    """`[B, D, max n_d]` Q-values with every entry past branch d's size set to -inf: padded actions can
+    never be chosen, even when a branch's real values lie below the network's finite padding value."""
+    valid = np.arange(max(branch_sizes))[None, :] < np.asarray(branch_sizes)[:, None]  # [D, max n_d]
+    return tf.where(tf.constant(valid), q_values, tf.constant(-np.inf, q_values.dtype))
+
+
 class BranchingQPolicy(tf_policy.TFPolicy):
     """A categorical per branch with the branch's Q-values as logits."""
 
     def __init__(self, time_step_spec, action_spec, q_network, emit_log_probability=False, name=None):
         self._q_network = q_network
+        self._branch_sizes = branch_sizes_of(action_spec)
         super().__init__(time_step_spec, action_spec, policy_state_spec=q_network.state_spec, clip=False,
                          emit_log_probability=emit_log_probability, name=name)
 
@@ -35,7 +44,8 @@ class BranchingQPolicy(tf_policy.TFPolicy):
     def _distribution(self, time_step, policy_state):
         q_values, policy_state = self._q_network(
             time_step.observation, network_state=policy_state, step_type=time_step.step_type)
-        distribution = tfp.distributions.Categorical(logits=q_values, dtype=self.action_spec.dtype)
+        distribution = tfp.distributions.Categorical(logits=mask_padding(q_values, self._branch_sizes),
+                                                     dtype=self.action_spec.dtype)
         return policy_step.PolicyStep(distribution, policy_state)
 
 
