@@ -112,8 +112,10 @@ def config_for(kind):
                        total_env_steps=440, update_every=4)
 
 
-@pytest.mark.parametrize("kind", ["ddqn", "bdq"])
-def test_train_step_weights_the_loss_and_writes_td_errors_back(kind):
+@pytest.mark.parametrize("kind, train_step, beta", [
+    # beta anneals from importance_beta_start (.5) to 1 over the run's (440 - 40) // 4 = 100 updates, then stays
+    ("ddqn", 0, 0.5), ("bdq", 0, 0.5), ("ddqn", 50, 0.75), ("ddqn", 100, 1.0), ("bdq", 250, 1.0)])
+def test_train_step_weights_the_loss_and_writes_td_errors_back(kind, train_step, beta):
     config = config_for(kind)
     tf.random.set_seed(0)
     env = make_env(config.env, seed=0)
@@ -126,8 +128,9 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind):
         address = f"localhost:{server.port}"
         keys = fill_with_ranked_priorities(env, address, table.name)  # priorities 1, 2, 3, ...: weights differ
         experience, info = next(iter(replay.make_dataset(address, 8, table_name=table.name)))
-        # Before the update: beta = .5 at train step 0; the loss the agent will minimise, and its TD errors.
-        weights = replay.importance_weights(info.probability, info.table_size, 0.5)
+        # Before the update: beta at this train step; the loss the agent will minimise, and its TD errors.
+        agent.train_step_counter.assign(train_step)
+        weights = replay.importance_weights(info.probability, info.table_size, beta)
         assert np.ptp(weights.numpy()) > 0.05  # unequal priorities: the weights matter
         expected = agent._loss(experience, td_errors_loss_fn=agent._td_errors_loss_fn, gamma=agent._gamma,
                                weights=weights, training=True)
@@ -141,7 +144,7 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind):
         stored = sample_all(address, table.name, 0, wanted=info.key.numpy(), all_keys=keys)
         for key, priority in zip(info.key.numpy(), priorities):
             assert stored[int(key)][1] == pytest.approx(priority, rel=1e-5)
-        assert agent.train_step_counter.numpy() == 1
+        assert agent.train_step_counter.numpy() == train_step + 1
     finally:
         server.stop()
         env.close()

@@ -78,3 +78,26 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
         server.stop()
         env.close()
 
+
+
+@pytest.mark.parametrize("asynchronous", [True, False])
+def test_new_items_enter_at_the_largest_priority_written_so_far_which_never_falls(asynchronous):
+    from types import SimpleNamespace
+
+    from tfa_custom_nets.training import Updater
+
+    calls = iter([(0.1, 3.0), (0.2, 2.0), (0.3, 5.0), (0.4, 0.5), (0.5, 4.9)])  # (loss, largest new priority)
+    replay = SimpleNamespace(prioritized=True, priority=1.0)
+    updater = Updater(lambda k: next(calls), replay, asynchronous=asynchronous)
+    seen = []
+    try:
+        for _ in range(5):
+            updater.submit(1)
+            seen.append((updater.wait(), replay.priority))
+    finally:
+        updater.close()
+    assert seen == [(0.1, 3.0), (0.2, 3.0), (0.3, 5.0), (0.4, 5.0), (0.5, 5.0)]
+    uniform = SimpleNamespace(prioritized=False, priority=None)
+    updater = Updater(lambda k: (0.1, 9.0), uniform, asynchronous=False)
+    updater.submit(3)
+    assert updater.wait() == 0.1 and uniform.priority is None  # uniform replay has no priorities to track
