@@ -24,6 +24,8 @@ from tfa_custom_nets.training import (
     make_train_step,
 )
 
+READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
+
 EPS = 1e-6
 
 
@@ -54,7 +56,8 @@ def sample_all(address, table, count, wanted=(), all_keys=()):
     if others:
         reverb.TFClient(address).update_priorities(table, tf.constant(others, tf.uint64),
                                                    tf.fill([len(others)], tf.constant(1e-12, tf.float64)))
-    dataset = reverb.TrajectoryDataset.from_table_signature(address, table, 8)
+    dataset = reverb.TrajectoryDataset.from_table_signature(address, table, 8,
+                                                           rate_limiter_timeout_ms=READ_TIMEOUT_MS)
     for sample in dataset.take(5000):
         seen[int(sample.info.key)] = (float(sample.info.probability), float(sample.info.priority))
         if len(seen) >= count and wanted <= set(seen):
@@ -127,7 +130,8 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind, train_step,
     try:
         address = f"localhost:{server.port}"
         keys = fill_with_ranked_priorities(env, address, table.name)  # priorities 1, 2, 3, ...: weights differ
-        experience, info = next(iter(replay.make_dataset(address, 8, table_name=table.name)))
+        experience, info = next(iter(replay.make_dataset(address, 8, table_name=table.name,
+                                                                  rate_limiter_timeout_ms=READ_TIMEOUT_MS)))
         # Before the update: beta at this train step; the loss the agent will minimise, and its TD errors.
         agent.train_step_counter.assign(train_step)
         weights = replay.importance_weights(info.probability, info.table_size, beta)

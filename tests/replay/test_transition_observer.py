@@ -14,6 +14,8 @@ from tf_agents.trajectories import policy_step, trajectory
 from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs, replay
 
+READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
+
 
 def record_stream():
     """Trajectories of several episodes: terminations after 1, 4 and 2 steps, and time limits of 3."""
@@ -38,7 +40,8 @@ def items_written(observer_factory, data_spec, stream, n_step_update):
             observer(step)
         observer.flush()
         count = reverb.Client(address).server_info()["queue"].current_size
-        dataset = reverb.TrajectoryDataset.from_table_signature(address, "queue", 10).batch(count)
+        dataset = reverb.TrajectoryDataset.from_table_signature(
+            address, "queue", 10, rate_limiter_timeout_ms=READ_TIMEOUT_MS).batch(count)
         return count, next(iter(dataset)).data
     finally:
         server.stop()

@@ -16,6 +16,8 @@ from tests.replay.test_prioritized import config_for, fill_with_ranked_prioritie
 from tfa_custom_nets import replay
 from tfa_custom_nets.training import branch_spec, make_agent, make_env, make_train_step
 
+READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
+
 
 def twin_agents(config, env):
     time_step_spec, action_spec = tensor_spec.from_spec(env.time_step_spec()), tensor_spec.from_spec(env.action_spec())
@@ -52,7 +54,8 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
     try:
         address = f"localhost:{server.port}"
         keys = fill_with_ranked_priorities(env, address, table.name)
-        data = iter(replay.make_dataset(address, 8, table_name=table.name))
+        data = iter(replay.make_dataset(address, 8, table_name=table.name,
+                                         rate_limiter_timeout_ms=READ_TIMEOUT_MS))
         batches = [next(data) for _ in range(3)]
         sampled = {int(k) for _, info in batches for k in info.key.numpy()}
         initial_target = [v.numpy() for v in single._target_q_network.variables]

@@ -46,6 +46,8 @@ from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs, replay
 from tfa_custom_nets.networks import KerasQNetwork
 
+READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
+
 
 def constant_q_model(observation_spec):
     inputs = tf.keras.Input(observation_spec.shape)
@@ -77,7 +79,8 @@ def loss_on_one_episode(raw_env, steps, n_step_update=1):
             env.reset(), policy.get_initial_state())
         observer.flush()
         items = steps + 1 - n_step_update  # windows of n + 1 steps inside the episode
-        dataset = reverb.TrajectoryDataset.from_table_signature(address, "queue", 10).batch(items)
+        dataset = reverb.TrajectoryDataset.from_table_signature(
+            address, "queue", 10, rate_limiter_timeout_ms=READ_TIMEOUT_MS).batch(items)
         experience = next(iter(dataset)).data
     finally:
         server.stop()

@@ -193,15 +193,17 @@ def make_observer(client: reverb.Client, n_step_update: int = 1, table_name: str
 
 
 def make_dataset(server_address: str, batch_size: int, table_name: str = TABLE,
-                 prefetch: int = 4) -> tf.data.Dataset:
+                 prefetch: int = 4, rate_limiter_timeout_ms: int = -1) -> tf.data.Dataset:
     """Batches of sampled items, as `(Trajectory [B, n+1, ...], SampleInfo)`.
 
     Reads the table directly with `reverb.TrajectoryDataset` (several samples in
     flight per request); this is about 3x cheaper per batch here than
     `ReverbReplayBuffer.as_dataset`, whose interleaved per-sample readers dominate
-    a small network's update.
+    a small network's update. `rate_limiter_timeout_ms` (default: wait forever) ends the dataset
+    when no item can be sampled for that long.
     """
     dataset = reverb.TrajectoryDataset.from_table_signature(
-        server_address, table_name, max_in_flight_samples_per_worker=4 * batch_size)
+        server_address, table_name, max_in_flight_samples_per_worker=4 * batch_size,
+        rate_limiter_timeout_ms=rate_limiter_timeout_ms)
     dataset = dataset.batch(batch_size, drop_remainder=True)
     return dataset.map(lambda sample: (sample.data, sample.info)).prefetch(prefetch)
