@@ -73,12 +73,25 @@ def test_train_writes_the_whole_run_directory_and_says_where(cartpole_run):
     assert all(100 < float(r["rss_mb"]) < 10_000 for r in rows)  # MiB of a process running TensorFlow
 
 
-def test_saved_policy_loads_with_plain_tf_saved_model(cartpole_run):
+def test_saved_policy_loads_with_plain_tf_saved_model_and_scores_what_the_run_reported(cartpole_run):
+    """Nothing from tfa_custom_nets: plain TensorFlow loads policy/, plain gymnasium plays the run's last
+    evaluation episodes (their seeds: 1e6 + seed * 1e4 + index * episodes), and the mean is the summary's."""
+    import gymnasium as gym
+
     run_dir, _ = cartpole_run
+    summary = json.loads((run_dir / "summary.json").read_text())
     policy = tf.saved_model.load(str(run_dir / "policy"))
-    step = ts.restart(tf.zeros([5, 4]), batch_size=5)
-    actions = policy.action(step).action.numpy()
-    assert actions.shape == (5,) and set(np.unique(actions)) <= {0, 1}
+    returns = []
+    for episode in range(3):
+        env = gym.make("CartPole-v1")
+        observation, _ = env.reset(seed=1_000_000 + 3 * 10_000 + 2 * 3 + episode)
+        total, done = 0.0, False
+        while not done:
+            step = ts.restart(tf.constant(observation[None], tf.float32), batch_size=1)
+            observation, reward, terminated, truncated, _ = env.step(int(policy.action(step).action.numpy()[0]))
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+    assert np.mean(returns) == pytest.approx(summary["eval_mean"])
 
 
 @pytest.mark.parametrize("policy", ["final", "best"])
@@ -124,3 +137,16 @@ def test_distributed_commands_refuse_bad_arguments_with_a_fix(tmp_path):
     assert "--set replay.backend='reverb'" in error(memory)
     assert "no such file" in error(["actor", "--config", str(tmp_path / "missing.json"), "--replay", "localhost:1"])
     assert cli.load_config("cartpole", ["seed=4"]).seed == 4
+
+
+def test_values_accepted_by_type_but_not_by_meaning_are_refused_up_front(cartpole_run, tmp_path):
+    run_dir, _ = cartpole_run
+    for argv, message in ((["train", "cartpole", "--seed", "-1", "--run-dir", str(tmp_path / "never")],
+                           "seed must be an int >= 0, got -1"),
+                          (["train", "cartpole", "--set", "env.threshold=abc", "--run-dir", str(tmp_path / "never")],
+                           "env.threshold must be float or None, got 'abc'"),
+                          (["eval", str(run_dir), "--episodes", "0"], "--episodes must be >= 1, got 0")):
+        result = run(TFA_NETS, *argv)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+    assert not (tmp_path / "never").exists()
