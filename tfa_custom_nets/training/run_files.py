@@ -63,7 +63,8 @@ def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int, may_hol
     path.mkdir(parents=True, exist_ok=True)
     if claim:
         claim_run_dir(path)
-    held = [entry for entry in path.iterdir() if entry.name not in (*may_hold, RUN_LOCK)]
+    held = [entry for entry in path.iterdir()  # a claim's lock, and another claimant's pid file, are not a run
+            if entry.name not in (*may_hold, RUN_LOCK) and not entry.name.startswith(f".{RUN_LOCK}.")]
     if held:
         if not never_checkpointed(path):
             if claim:
@@ -82,25 +83,27 @@ def never_checkpointed(path: Path) -> bool:
 
 
 def claim_run_dir(path: Path) -> None:
-    """Makes `path/run.lock` (`O_EXCL`) naming this process; a FileExistsError if a live process holds it."""
-    lock = path / RUN_LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+    """Puts `path/run.lock` naming this process in place atomically (a hard link of a file that already
+    holds the pid: a reader never sees an empty lock); a FileExistsError if a live process holds it."""
+    lock, mine = path / RUN_LOCK, path / f".{RUN_LOCK}.{os.getpid()}"
+    mine.write_text(str(os.getpid()))
+    try:
+        for _ in range(2):
             try:
-                pid = int(lock.read_text() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
-                raise FileExistsError(f"run directory {path} is in use by process {pid}; wait for it, or pick "
-                                      "another --run-dir.") from None
-            lock.unlink(missing_ok=True)  # left by a process that died (a kill, a crash): stale
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        return
-    raise FileExistsError(f"run directory {path}: another process claimed it at the same moment.")
+                os.link(mine, lock)
+                return
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text())
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and pid != os.getpid() and _alive(pid):
+                    raise FileExistsError(f"run directory {path} is in use by process {pid}; wait for it, or pick "
+                                          "another --run-dir.") from None
+                lock.unlink(missing_ok=True)  # left by a process that died (a kill, a crash): stale
+        raise FileExistsError(f"run directory {path}: another process claimed it at the same moment.")
+    finally:
+        mine.unlink(missing_ok=True)
 
 
 def release_run_dir(path: Path) -> None:
