@@ -36,48 +36,43 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
     role = Role(config, config.seed)  # before the run directory: a config that cannot build leaves nothing
     run_dir, config = prepare_run_dir(config, resume, may_hold=PREPARED)
     with guarded_run_dir(run_dir):
-        return _learn(config, address, resume, push_every, run_dir, role, tf_threads)
+        shared = role.shared
+        wait_for_server(address)
+        state = read_loop_state(run_dir) if resume else LoopState.start(config)
+        if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
+            tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
+        replay = ReverbReplay(config, address)
+        container = reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE])
+        train_step = make_train_step(role.agent, replay.batches, config,
+                                     replay.priority_writer() if replay.prioritized else None)
+        updater = Updater(train_step, replay, asynchronous=False)
+        core = LoopCore(config, role.agent, run_dir, replay, state, shared.env_steps, role.epsilon,
+                        env_threshold(config, role.env), resumed=resume)
 
+        def push(finished: bool = False) -> None:
+            shared.env_steps.assign(np.int64(state.env_steps))
+            shared.max_priority.assign(replay.priority)
+            shared.finished.assign(np.int64(finished))
+            container.push(shared.nest)
 
-def _learn(config: TrainConfig, address: str, resume: bool, push_every: int, run_dir, role: Role,
-           tf_threads: int) -> dict:
-    shared = role.shared
-    wait_for_server(address)
-    state = read_loop_state(run_dir) if resume else LoopState.start(config)
-    if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
-        tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
-    replay = ReverbReplay(config, address)
-    container = reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE])
-    train_step = make_train_step(role.agent, replay.batches, config,
-                                 replay.priority_writer() if replay.prioritized else None)
-    updater = Updater(train_step, replay, asynchronous=False)
-    core = LoopCore(config, role.agent, run_dir, replay, state, shared.env_steps, role.epsilon,
-                    env_threshold(config, role.env), resumed=resume)
-
-    def push(finished: bool = False) -> None:
-        shared.env_steps.assign(np.int64(state.env_steps))
-        shared.max_priority.assign(replay.priority)
-        shared.finished.assign(np.int64(finished))
-        container.push(shared.nest)
-
-    total = config.total_updates
-    state.env_steps = config.env_steps_for(state.updates)
-    push()
-    try:
-        core.report_if_due(updater.wait, done=state.updates >= total)
-        while state.updates < total:
-            k = min(push_every, total - state.updates)
-            updater.submit(k)  # waits while the actors are behind (rate limiter)
-            state.updates += k
-            state.env_steps = config.env_steps_for(state.updates)
-            push()
-            if core.report_if_due(updater.wait, done=state.updates >= total) is not None:
-                print(f"learner: {json.dumps(core.evaluations.log.rows[-1])}", flush=True)
-        summary = core.finish(updater.wait, replay_items_inserted=replay.inserted(), tf_threads=tf_threads)
-        push(finished=True)
-        return summary
-    finally:
-        updater.close()
-        core.close()
-        role.env.close()
-        sys.stdout.flush()
+        total = config.total_updates
+        state.env_steps = config.env_steps_for(state.updates)
+        push()
+        try:
+            core.report_if_due(updater.wait, done=state.updates >= total)
+            while state.updates < total:
+                k = min(push_every, total - state.updates)
+                updater.submit(k)  # waits while the actors are behind (rate limiter)
+                state.updates += k
+                state.env_steps = config.env_steps_for(state.updates)
+                push()
+                if core.report_if_due(updater.wait, done=state.updates >= total) is not None:
+                    print(f"learner: {json.dumps(core.evaluations.log.rows[-1])}", flush=True)
+            summary = core.finish(updater.wait, replay_items_inserted=replay.inserted(), tf_threads=tf_threads)
+            push(finished=True)
+            return summary
+        finally:
+            updater.close()
+            core.close()
+            role.env.close()
+            sys.stdout.flush()

@@ -96,8 +96,7 @@ class Evaluations:
         self.epsilon, self.threshold, self.returns = epsilon, threshold, returns
         self.envs = [make_env(config.env) for _ in range(config.eval_episodes)]
         self.greedy = CompiledPyPolicy(agent.policy, batched=True)
-        self.best_weights = [tf.Variable(v, trainable=False, name="best_" + v.name.split(":")[0].replace("/", "_"))
-                             for v in agent.policy.variables()]
+        self.best_weights = [tf.Variable(v, trainable=False) for v in agent.policy.variables()]
         self.last_step = None  # env steps of this process's latest evaluation
         # Rows from the next evaluation on were written after the checkpoint being resumed: redone now.
         self.log = MetricsLog(run_dir, resume_before=state.next_eval if resumed else None)

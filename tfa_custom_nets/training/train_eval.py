@@ -53,52 +53,48 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         env.close()
         raise
     with guarded_run_dir(run_dir):  # the lock is released and a traceback kept in logs/error.txt
-        return _run(config, resume, run_dir, train_envs, env, num_envs, env_steps_var, agent, epsilon, tf_threads)
-
-
-def _run(config, resume, run_dir, train_envs, env, num_envs, env_steps_var, agent, epsilon, tf_threads) -> dict:
-    """The replay, the acting side, the compiled update and the loop core; warm up, loop, finish."""
-    state = read_loop_state(run_dir) if resume else LoopState.start(config)
-    if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
-        tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
-    replay = make_replay(config, agent, num_envs, run_dir / "replay", resume_from=state.replay_checkpoint)
-    collector = Collector(config, agent, env, num_envs, replay.observer, epsilon, config.seed,
-                          steps_per_call=config.update_every)
-    train_step = make_train_step(agent, replay.batches, config,
-                                 replay.priority_writer() if replay.prioritized else None)
-    # Updates run beside collection unless `deterministic` (then a memory-backend run depends only on its seed).
-    updater = Updater(train_step, replay, asynchronous=config.async_updates and not config.deterministic)
-    core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon, env_threshold(config, train_envs[0]),
-                    resumed=resume, returns=collector.returns, rng=(train_envs, collector.policy))
-    bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
-               mininterval=1.0, dynamic_ncols=True, desc=config.name)
-    try:
-        if not resume:  # warm up: a uniform random policy fills the replay before the first update
-            state.env_steps = collector.warm_up(config.replay.learning_starts)
-            bar.update(state.env_steps)
-        core.report_if_due(updater.wait)  # resumed: the evaluation due at the checkpoint, if it had not run
-        while state.env_steps < config.total_env_steps:
-            env_steps_var.assign(np.int64(state.env_steps))  # NumPy: Python ints stay in TF's scalar cache
-            steps = collector.collect()
-            state.env_steps += steps
-            due = config.updates_due(state.env_steps) - state.updates
-            updater.wait()
-            replay.commit()  # the replay changes between updates, never while one samples it
-            updater.submit(due)
-            state.updates += due
-            bar.update(steps)
-            scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps)
-            if scores is not None:
-                bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}",
-                                eps=f"{float(epsilon()):.2f}", sps=f"{state.env_steps / state.train_seconds:.0f}",
-                                refresh=False)
-        return core.finish(updater.wait, tf_threads=tf_threads)
-    except KeyboardInterrupt:
-        bar.close()
-        raise core.interrupted(updater.wait) from None
-    finally:  # also on an error: stop the learner thread and the replay, close the envs
-        updater.close()
-        bar.close()
-        core.close()
-        replay.close()
-        env.close()
+        state = read_loop_state(run_dir) if resume else LoopState.start(config)
+        if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
+            tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
+        replay = make_replay(config, agent, num_envs, run_dir / "replay", resume_from=state.replay_checkpoint)
+        collector = Collector(config, agent, env, num_envs, replay.observer, epsilon, config.seed,
+                              steps_per_call=config.update_every)
+        train_step = make_train_step(agent, replay.batches, config,
+                                     replay.priority_writer() if replay.prioritized else None)
+        # Updates run beside collection unless `deterministic` (then a memory-backend run depends only on its seed).
+        updater = Updater(train_step, replay, asynchronous=config.async_updates and not config.deterministic)
+        core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon,
+                        env_threshold(config, train_envs[0]), resumed=resume, returns=collector.returns,
+                        rng=(train_envs, collector.policy))
+        bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
+                   mininterval=1.0, dynamic_ncols=True, desc=config.name)
+        try:
+            if not resume:  # warm up: a uniform random policy fills the replay before the first update
+                state.env_steps = collector.warm_up(config.replay.learning_starts)
+                bar.update(state.env_steps)
+            core.report_if_due(updater.wait)  # resumed: the evaluation due at the checkpoint, if it had not run
+            while state.env_steps < config.total_env_steps:
+                env_steps_var.assign(np.int64(state.env_steps))  # NumPy: Python ints stay in TF's scalar cache
+                steps = collector.collect()
+                state.env_steps += steps
+                due = config.updates_due(state.env_steps) - state.updates
+                updater.wait()
+                replay.commit()  # the replay changes between updates, never while one samples it
+                updater.submit(due)
+                state.updates += due
+                bar.update(steps)
+                scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps)
+                if scores is not None:
+                    bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}",
+                                    eps=f"{float(epsilon()):.2f}", sps=f"{state.env_steps / state.train_seconds:.0f}",
+                                    refresh=False)
+            return core.finish(updater.wait, tf_threads=tf_threads)
+        except KeyboardInterrupt:
+            bar.close()
+            raise core.interrupted(updater.wait) from None
+        finally:  # also on an error: stop the learner thread and the replay, close the envs
+            updater.close()
+            bar.close()
+            core.close()
+            replay.close()
+            env.close()
