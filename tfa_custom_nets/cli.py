@@ -52,8 +52,10 @@ def _train(args) -> int:
         if saved.name != config.name:
             raise ValueError(f"{run_dir} is a run of preset {saved.name!r}, not {config.name!r}: "
                              f"tfa-nets train {saved.name} --resume {run_dir}")
-        summary = train_eval(saved.replace(run_dir=str(run_dir)), resume=True)
+        summary = train_eval(saved.replace(run_dir=str(run_dir)), resume=True, empty_replay=args.empty_replay)
     else:
+        if args.empty_replay:
+            raise ValueError("--empty-replay applies to a resume: add --resume RUN_DIR.")
         config = override(config, args.set)
         typed = {"seed": args.seed, "run_dir": args.run_dir}
         summary = train_eval(config.replace(**{k: v for k, v in typed.items() if v is not None}))
@@ -171,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a config value, e.g. --set agent.learning_rate=3e-4 (repeatable)")
     train.add_argument("--resume", metavar="RUN_DIR",
                        help="continue this run from its last checkpoint (after a crash or kill)")
+    train.add_argument("--empty-replay", action="store_true",
+                       help="with --resume: continue although the replay's checkpoint is missing (random steps "
+                            "refill the replay first)")
     train.add_argument("--trust-config", **trust)
     train.set_defaults(func=_train)
 
@@ -258,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"tfa-nets: error: {error}{where}{kept}", file=sys.stderr)
             return 2
         path = getattr(error, "traceback_path", None) or _write_traceback(error)
-        print(f"tfa-nets: error: {type(error).__name__}: {error}{where}; full traceback in {path}", file=sys.stderr)
+        run_files = sys.modules.get("tfa_custom_nets.training.run_files")  # loaded where a run could fail to write
+        says_all = run_files is not None and isinstance(error, run_files.StorageError)  # path, space and the fix
+        what = f"{error}" if says_all else f"{type(error).__name__}: {error}{where}"
+        print(f"tfa-nets: error: {what}; full traceback in {path}", file=sys.stderr)
         return 1
 
 

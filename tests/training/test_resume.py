@@ -1,10 +1,13 @@
 """A training process killed with SIGKILL resumes from its last checkpoint and finishes; the random
 streams its checkpoint saves replay the same draws."""
 
+import contextlib
 import csv
+import errno
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -131,7 +134,7 @@ def test_reverb_keeps_only_its_newest_checkpoint_and_a_resume_takes_it(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [second] and first != second
     assert replay.replay_checkpoint_to_resume(str(tmp_path), second) == second
     assert replay.replay_checkpoint_to_resume(str(tmp_path), first) == second
-    with pytest.raises(ValueError, match="no other is there. Restore the run.s replay/ folder"):
+    with pytest.raises(ValueError, match="no other is there. Restore the run.s replay/ folder, or resume with --empty"):
         replay.replay_checkpoint_to_resume(str(tmp_path / "empty"), first)
 
 
@@ -168,13 +171,11 @@ def test_the_saved_random_states_replay_the_same_draws_in_rebuilt_envs_and_polic
 def unfinished_run(tmp_path_factory):
     """A short memory run with checkpoints at 500, 1000, 1500 and 2000 env steps (the newest two kept),
     made resumable by removing what its finish wrote."""
-    from tfa_custom_nets.training import TrainConfig, override, train_eval
-
     run_dir = tmp_path_factory.mktemp("unfinished") / "run"
-    train_eval(override(TrainConfig(), [
+    assert cli.main(["train", "cartpole", "--run-dir", str(run_dir), *sets_of(
         "total_env_steps=2000", "replay.learning_starts=200", "replay.batch_size=16", "eval_interval=500",
         "eval_episodes=2", "checkpoint_interval=500", "progress=False", "network.kwargs={'hidden_units': [8]}",
-        f"run_dir={str(run_dir)!r}"]))
+        "num_envs=1", "replay.backend='memory'")]) == 0
     for finished in ("summary.json", "policy", "best_policy"):
         path = run_dir / finished
         shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -218,3 +219,151 @@ def test_a_garbage_metrics_file_stops_the_resume_before_it_records_one(unfinishe
     (run_dir / "metrics.csv").unlink()  # moved away: the resume goes on without the earlier rows
     summary = train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)
     assert summary["env_steps"] == 2000
+
+
+def cli_command(*args):
+    return [sys.executable, "-m", "tfa_custom_nets.cli", *args]
+
+
+def sets_of(*assignments):
+    return [part for assignment in assignments for part in ("--set", assignment)]
+
+
+def test_a_run_killed_before_its_first_checkpoint_is_refused_by_resume_and_started_again_in_place(tmp_path):
+    run_dir = tmp_path / "run"
+    process = subprocess.Popen(cli_command("train", "cartpole", "--run-dir", str(run_dir), *sets_of(
+        *SETS, "replay.backend='memory'", "num_envs=1")), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not (run_dir / "config.json").exists():  # written once the envs and agent are built
+        assert process.poll() is None and time.monotonic() < deadline, "no config.json"
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (run_dir / "checkpoints" / "checkpoint").exists() and (run_dir / "run.lock").exists()
+    resumed = subprocess.run(cli_command("train", "cartpole", "--resume", str(run_dir)), capture_output=True,
+                             text=True)
+    assert resumed.returncode == 2 and "no checkpoint yet; start it again with the same --run-dir" in resumed.stderr
+    again = subprocess.run(cli_command("train", "cartpole", "--run-dir", str(run_dir), *sets_of(
+        *SETS, "total_env_steps=600", "replay.backend='memory'", "num_envs=1")), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 600
+
+
+def test_a_kill_during_a_checkpoint_write_leaves_a_temp_folder_that_the_resume_removes(tmp_path):
+    """The replay buffer is large enough (200k steps) that a checkpoint takes a while to write; once
+    one checkpoint is complete, the process is killed the moment TensorFlow's `ckpt-N_temp` folder
+    of a later one appears."""
+    run_dir, checkpoints = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    process = subprocess.Popen(cli_command("train", "cartpole", "--run-dir", str(run_dir), *sets_of(
+        *SETS, "replay.capacity=200000", "checkpoint_interval=100", "replay.backend='memory'", "num_envs=1")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, caught = time.monotonic() + 240, []
+    while not caught:
+        assert process.poll() is None, "the run ended without a checkpoint write being caught"
+        assert time.monotonic() < deadline, "no checkpoint write caught within 240 s"
+        with contextlib.suppress(FileNotFoundError):  # a write after the first checkpoint: one to go back to
+            names = os.listdir(checkpoints)
+            caught = [name for name in names if "_temp" in name] if "checkpoint" in names else []
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert any((checkpoints / name).exists() for name in caught)  # the half-written folder the kill left
+    resumed = subprocess.run(cli_command("train", "cartpole", "--resume", str(run_dir)), capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not [p for p in checkpoints.iterdir() if "_temp" in p.name]
+    assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 3000
+
+
+def test_a_full_disk_at_a_checkpoint_names_the_path_and_the_space_and_the_previous_checkpoint_resumes(
+        unfinished_run, tmp_path):
+    """The file-size limit (RLIMIT_FSIZE) makes the checkpoint write fail as a full disk does
+    (EFBIG instead of ENOSPC, the same path through TensorFlow's file layer)."""
+    import resource
+
+    run_dir = copy_of(unfinished_run, tmp_path)
+    newest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    size = sum(p.stat().st_size for p in Path(newest).parent.glob(Path(newest).name + ".*"))
+    assert size > 2**20
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20 // 2, 2**20 // 2))
+
+    full = subprocess.run(cli_command("train", "cartpole", "--resume", str(run_dir)), capture_output=True, text=True,
+                          preexec_fn=small_files)
+    assert full.returncode == 1
+    line = full.stderr.strip().splitlines()[-1]
+    assert re.search(rf"cannot write {re.escape(str(run_dir))}/checkpoints/ckpt-\S+: a file grew past the size "
+                     rf"limit \(\d+ MiB free there; one checkpoint of this run takes about "
+                     rf"{size / 2**20:.1f} MiB\)\. The previous checkpoint stays usable.* --resume", line), line
+    assert "error.txt" in line and tf.train.latest_checkpoint(str(run_dir / "checkpoints")) == newest
+    resumed = subprocess.run(cli_command("train", "cartpole", "--resume", str(run_dir)), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 2000
+
+
+@pytest.mark.parametrize("error, expected", [
+    (OSError(errno.EROFS, "Read-only file system", "/data/run/metrics.csv"),
+     "cannot write /data/run/metrics.csv: the file system is read-only"),
+    (PermissionError(errno.EACCES, "Permission denied", "/data/run/config.json"),
+     "cannot write /data/run/config.json: permission denied"),
+    (tf.errors.ResourceExhaustedError(None, None, "/data/run/checkpoints/ckpt-3_temp/part-0; No space left on device"),
+     "cannot write /data/run/checkpoints/ckpt-3_temp/part-0: no space left on the device"),
+    (OSError(errno.ENOENT, "No such file or directory", "/data/x"), None),
+    (tf.errors.InvalidArgumentError(None, None, "Incompatible shapes"), None),
+    (ValueError("No space left on device"), None)])
+def test_storage_failures_are_told_apart_from_other_errors(error, expected, tmp_path):
+    from tfa_custom_nets.training import storage_failure
+
+    message = storage_failure(error, tmp_path)
+    assert message == expected if expected is None else message.startswith(expected + " (")
+    if expected is not None:
+        assert "no checkpoint written yet" in message and message.endswith(f"--resume {tmp_path}.")
+
+
+@pytest.fixture(scope="module")
+def unfinished_reverb_run(tmp_path_factory):
+    """A uniform Reverb run that stopped at env step 1000 of what its config.json now says is 1600."""
+    run_dir = tmp_path_factory.mktemp("unfinished_reverb") / "run"
+    assert cli.main(["train", "cartpole", "--run-dir", str(run_dir), "--set", "replay.backend='reverb'", *sets_of(
+        *SETS, "num_envs=1", "total_env_steps=1000", "checkpoint_interval=500")]) == 0
+    for finished in ("summary.json", "policy", "best_policy"):
+        path = run_dir / finished
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    config = json.loads((run_dir / "config.json").read_text())
+    config["total_env_steps"] = 1600  # the config is data: a longer run is one edited number
+    (run_dir / "config.json").write_text(json.dumps(config))
+    return run_dir
+
+
+def test_a_lost_reverb_replay_is_refused_with_the_fix_and_empty_replay_refills_it(unfinished_reverb_run, tmp_path,
+                                                                                   capsys):
+    run_dir = copy_of(unfinished_reverb_run, tmp_path)
+    saved = loop_state(run_dir)
+    shutil.rmtree(run_dir / "replay")
+    assert cli.main(["train", "cartpole", "--resume", str(run_dir)]) == 2
+    assert "or resume with --empty-replay" in capsys.readouterr().err
+    assert cli.main(["train", "cartpole", "--resume", str(run_dir), "--empty-replay"]) == 0
+    resume = json.loads((run_dir / "resumes.json").read_text())["resumes"][-1]
+    assert resume["replay_items_saved"] == saved["replay_items"] > 0 and resume["replay_items_loaded"] == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    # 200 random steps refill the replay and make no updates due; the other 400 make one update each
+    assert (saved["env_steps"], summary["env_steps"]) == (1000, 1600)
+    assert summary["updates"] == saved["updates"] + 400 == 1200
+    assert loop_state(run_dir)["refill_steps"] == 200
+
+
+def test_empty_replay_moves_a_present_replay_aside_and_is_refused_where_it_means_nothing(unfinished_reverb_run,
+                                                                                         unfinished_run, tmp_path,
+                                                                                         capsys):
+    run_dir = copy_of(unfinished_reverb_run, tmp_path)
+    kept = sorted(p.name for p in (run_dir / "replay").iterdir())
+    assert cli.main(["train", "cartpole", "--resume", str(run_dir), "--empty-replay"]) == 0
+    assert sorted(p.name for p in (run_dir / "replay.set-aside-1").iterdir()) == kept
+    assert json.loads((run_dir / "resumes.json").read_text())["resumes"][-1]["replay_items_loaded"] == 0
+    capsys.readouterr()
+    memory = tmp_path / "memory"
+    shutil.copytree(unfinished_run, memory)
+    assert cli.main(["train", "cartpole", "--resume", str(memory), "--empty-replay"]) == 2
+    assert "replay is in memory and saved inside its checkpoint" in capsys.readouterr().err
+    assert cli.main(["train", "cartpole", "--empty-replay"]) == 2
+    assert "--empty-replay applies to a resume" in capsys.readouterr().err

@@ -103,7 +103,8 @@ def replay_checkpoint_to_resume(checkpoint_dir: str, name: str) -> str:
     present = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not present:
         raise ValueError(f"cannot resume: the replay checkpoint {folder / name} named by the agent's checkpoint is "
-                         "missing, and no other is there. Restore the run's replay/ folder, or start a new run.")
+                         "missing, and no other is there. Restore the run's replay/ folder, or resume with "
+                         "--empty-replay (random steps refill the replay first).")
     return name if name in present else present[-1]
 
 

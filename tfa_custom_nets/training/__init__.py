@@ -42,7 +42,7 @@ from tfa_custom_nets.training.config import (
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
 from tfa_custom_nets.training.presets import list_presets, load_preset, load_run_config, preset_files, resolve_ref
-from tfa_custom_nets.training.run_files import RUN_LOCK, machine, make_run_dir, rss_mb
+from tfa_custom_nets.training.run_files import RUN_LOCK, StorageError, machine, make_run_dir, rss_mb, storage_failure
 from tfa_custom_nets.training.train_eval import train_eval
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
@@ -53,4 +53,5 @@ __all__ = ["EVAL_SEED_OFFSET", "RUN_LOCK", "AgentConfig", "Collector", "Compiled
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
            "make_q_network", "make_run_dir", "make_train_envs", "make_train_step", "override", "preset_files",
            "read_loop_state",
-           "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "train_eval"]
+           "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "StorageError",
+           "storage_failure", "train_eval"]

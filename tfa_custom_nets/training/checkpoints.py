@@ -57,6 +57,8 @@ class LoopState:
     """The random streams of a single-process run (`capture_rng_states`)."""
     replay_checkpoint: str | None = None
     replay_items: int = 0
+    refill_steps: int = 0
+    """Random env steps that refilled an emptied replay on a resume: like the warm-up, they make no updates due."""
 
     @classmethod
     def start(cls, config: TrainConfig) -> LoopState:
@@ -167,6 +169,20 @@ def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[s
     stored, config = portable_config(config, run_dir)
     write_json(run_dir / "config.json", stored.to_dict())
     return run_dir, config
+
+
+def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
+    """For a resume with an empty replay: the run's Reverb replay checkpoints (if any are left) move
+    to `replay.set-aside-N/`, kept rather than deleted, so the resumed server starts with none."""
+    if not config.uses_reverb:
+        raise ValueError("--empty-replay: this run's replay is in memory and saved inside its checkpoint, so it "
+                         "cannot be missing; resume without --empty-replay.")
+    folder = run_dir / "replay"
+    if folder.is_dir() and any(folder.iterdir()):
+        index = 1 + sum(1 for _ in run_dir.glob("replay.set-aside-*"))
+        folder.rename(run_dir / f"replay.set-aside-{index}")
+        print(f"tfa-nets: the replay checkpoints moved to {run_dir / f'replay.set-aside-{index}'}; the run "
+              "continues with an empty replay.", file=sys.stderr, flush=True)
 
 
 def capture_rng_states(train_envs, collect_policy) -> dict:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import ctypes
 import datetime
+import errno
 import json
 import math
 import os
@@ -131,16 +132,70 @@ def guarded_run_dir(path: Path):
     the directory's lock is released however the run ends."""
     try:
         yield path
-    except Exception as error:
+    except Exception as caught:
+        message = storage_failure(caught, path)
+        error = caught if message is None else StorageError(message)
+        if error is not caught:
+            error.__cause__ = caught
         logs = path / "logs"
         with contextlib.suppress(OSError):
             logs.mkdir(exist_ok=True)
             (logs / "error.txt").write_text("".join(traceback.format_exception(error)))
             error.traceback_path = str(logs / "error.txt")
         error.run_dir = str(path)
-        raise
+        if error is caught:
+            raise
+        raise error from caught
     finally:
         release_run_dir(path)
+
+
+class StorageError(OSError):
+    """The run could not write to its directory: a full disk, a file-size limit, a read-only or
+    unwritable place. The message names the path, the free space and what a checkpoint needs."""
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EFBIG: "a file grew past the size limit",
+                   errno.EDQUOT: "the disk quota is used up", errno.EROFS: "the file system is read-only",
+                   errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+_STORAGE_TEXTS = {"No space left on device": errno.ENOSPC, "File too large": errno.EFBIG,
+                  "Disk quota exceeded": errno.EDQUOT, "Read-only file system": errno.EROFS,
+                  "Permission denied": errno.EACCES}
+
+
+def storage_failure(error: BaseException, run_dir: Path) -> str | None:
+    """A one-line fix-it message if `error` is a failed write (Python's `OSError` or TensorFlow's
+    file errors, which carry only a message), else None."""
+    code, path = getattr(error, "errno", None), getattr(error, "filename", None)
+    if not isinstance(error, OSError) or code not in _STORAGE_ERRNOS:
+        if not isinstance(error, (OSError, tf.errors.OpError)):
+            return None
+        text = str(error)
+        code = next((c for marker, c in _STORAGE_TEXTS.items() if marker in text), None)
+        if code is None:
+            return None
+        found = re.search(r"(?:^|\s)(/[^\s;]+?)(?:\.tempstate\d+)?(?:[\s;]|$)", text)  # after TF's op name
+        path = found.group(1) if found else None
+    where = Path(path) if path else run_dir
+    try:
+        free = f"{shutil.disk_usage(next(p for p in (where, *where.parents) if p.exists())).free / 2**20:.0f} MiB free"
+    except (OSError, StopIteration):
+        free = "free space unknown"
+    return (f"cannot write {where}: {_STORAGE_ERRNOS[code]} ({free} there; one checkpoint of this run takes "
+            f"{checkpoint_megabytes(run_dir)}). The previous checkpoint stays usable: make room (or make the "
+            f"directory writable) and continue with --resume {run_dir}.")
+
+
+def checkpoint_megabytes(run_dir: Path) -> str:
+    """The size of the run's newest checkpoint (the agent's and, with Reverb, the replay's) as text."""
+    newest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if newest is None:
+        return "an unknown amount (no checkpoint written yet)"
+    files = list(Path(newest).parent.glob(Path(newest).name + ".*"))
+    replays = sorted((p for p in (run_dir / "replay").glob("*") if p.is_dir()), key=lambda p: p.name)
+    if replays:
+        files += [f for f in replays[-1].rglob("*") if f.is_file()]
+    return f"about {sum(f.stat().st_size for f in files) / 2**20:.1f} MiB"
 
 
 def write_json(path: Path, data: dict) -> None:

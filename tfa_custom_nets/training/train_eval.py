@@ -20,7 +20,7 @@ from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in not
 
 from tfa_custom_nets.replay import make_replay
 from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything, set_tf_threads
-from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state
+from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state, set_replay_aside
 from tfa_custom_nets.training.collection import Collector
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
@@ -28,7 +28,7 @@ from tfa_custom_nets.training.run_files import guarded_run_dir
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 
-def train_eval(config: TrainConfig, resume: bool = False) -> dict:
+def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = False) -> dict:
     """Trains, evaluates and writes a run directory; returns the summary dict.
 
     With `resume`, continues the run in `config.run_dir` from its last checkpoint: agent and
@@ -36,7 +36,13 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
     best-policy bookkeeping, RNG states, metrics and the replay. The episode that was running when
     the process stopped starts over, and TensorFlow's sampling ops are reseeded (their state
     cannot be saved), so a resumed run is not bit-identical to an uninterrupted one.
+
+    With `empty_replay` (a resume whose Reverb replay checkpoint is lost or unwanted), the run goes
+    on with an empty replay that `replay.learning_starts` uniform random steps refill before the
+    next update; those steps count towards `total_env_steps`.
     """
+    if empty_replay and not resume:
+        raise ValueError("--empty-replay applies to a resume: add --resume RUN_DIR.")
     tf_threads = set_tf_threads(config.tf_threads)  # first: any TensorFlow op fixes the setting
     seed_everything(config.seed)
     if config.deterministic:
@@ -54,6 +60,9 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         raise
     with guarded_run_dir(run_dir):  # the lock is released and a traceback kept in logs/error.txt
         state = read_loop_state(run_dir) if resume else LoopState.start(config)
+        if empty_replay:
+            set_replay_aside(run_dir, config)
+            state.replay_checkpoint = None
         if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
             tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
         replay = make_replay(config, agent, num_envs, run_dir / "replay", resume_from=state.replay_checkpoint)
@@ -69,15 +78,17 @@ def train_eval(config: TrainConfig, resume: bool = False) -> dict:
         bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
                    mininterval=1.0, dynamic_ncols=True, desc=config.name)
         try:
-            if not resume:  # warm up: a uniform random policy fills the replay before the first update
-                state.env_steps = collector.warm_up(config.replay.learning_starts)
-                bar.update(state.env_steps)
+            if not resume or empty_replay:  # warm up: uniform random steps fill the replay before an update
+                steps = collector.warm_up(config.replay.learning_starts)
+                state.env_steps += steps
+                state.refill_steps += steps if resume else 0
+                bar.update(steps)
             core.report_if_due(updater.wait)  # resumed: the evaluation due at the checkpoint, if it had not run
             while state.env_steps < config.total_env_steps:
                 env_steps_var.assign(np.int64(state.env_steps))  # NumPy: Python ints stay in TF's scalar cache
                 steps = collector.collect()
                 state.env_steps += steps
-                due = config.updates_due(state.env_steps) - state.updates
+                due = config.updates_due(state.env_steps - state.refill_steps) - state.updates
                 updater.wait()
                 replay.commit()  # the replay changes between updates, never while one samples it
                 updater.submit(due)
