@@ -87,9 +87,9 @@ def test_memory_backend_samples_the_same_items(n_step_update):
     assert sampled == windows  # every Reverb item drawn, and nothing that crosses an episode's end
 
 
-def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
-    """Two envs with different episode lengths stepped as one batch: the batched observer's items
-    are, as a set, those of one TransitionObserver per env fed that env's unbatched steps."""
+def batched_stream():
+    """24 steps of two envs (episodes of 3 and 5 steps) stepped as one batch: the batched steps, each
+    env's rows of them, and the data spec of one env's steps."""
     from tf_agents.environments import batched_py_environment
 
     def make(terminate_at):
@@ -104,7 +104,13 @@ def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
     single = tensor_spec.from_spec(batched_env.time_step_spec())
     data_spec = trajectory.Trajectory(*tensor_spec.from_spec(trajectory.from_transition(
         single, policy_step.PolicyStep(tensor_spec.from_spec(batched_env.action_spec()), (), ()), single)))
+    return stream, rows, data_spec
 
+
+def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
+    """Two envs with different episode lengths stepped as one batch: the batched observer's items
+    are, as a set, those of one TransitionObserver per env fed that env's unbatched steps."""
+    stream, rows, data_spec = batched_stream()
     count, batched = items_written(lambda c: replay.make_observer(c, 2, "queue", num_envs=2), data_spec, stream, 2)
     per_env = [items_written(lambda c: replay.make_observer(c, 2, "queue"), data_spec, row, 2) for row in rows]
     # env 0: episodes of 3 steps (4 trajectory steps each, 3-step windows: 2 per episode); env 1: 5 steps
@@ -118,3 +124,19 @@ def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
     # no item mixes the envs: an item's observations count 0, 1, 2 within one episode
     steps = batched.observation.numpy()[..., 0]
     assert (np.diff(steps, axis=1) == 1).all()
+
+
+def test_batched_memory_replay_samples_each_envs_windows_and_none_that_mix_envs():
+    """The in-memory replay fed the same two-env batch: every window it samples is one of the per-env
+    observers' items, and it samples them all (no window across envs or across an episode's end)."""
+    stream, rows, data_spec = batched_stream()
+    per_env = [items_written(lambda c: replay.make_observer(c, 2, "queue"), data_spec, row, 2)[1] for row in rows]
+    expected = {tuple(w.ravel()) for data in per_env for w in data.observation.numpy()}
+
+    memory = replay.MemoryReplay(data_spec, capacity=1000, batch_size=2000, n_step_update=2, num_envs=2)
+    for step in stream:
+        memory.observer(step)
+    memory.commit()
+    assert memory.size() == 2 * len(stream)
+    batch, _ = next(memory.batches)
+    assert {tuple(w.ravel()) for w in batch.observation.numpy()} == expected
