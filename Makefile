@@ -1,32 +1,57 @@
-# make train: set up .venv (if needed) and train the default experiment (cartpole).
-# make test:  set up .venv (if needed), lint, and run the test suite (notebooks included).
+# make train: set up a virtual environment (if needed) and train the default experiment (cartpole).
+# make test:  set up the environment (if needed), lint, and run the test suite (notebooks included).
 # make bench: speed measurements; make soak: the 1M-step memory soak (both write benchmarks/results/).
-PYTHON ?= python3
-VENV   := .venv
+#
+# Two stacks, picked by the Python that builds the environment (PYTHON=..., else the first supported
+# one found): Python 3.9-3.11 -> the current stack in .venv (TensorFlow 2.15, dm-reverb: everything);
+# Python 3.12/3.13 -> the modern stack in .venv-modern (TensorFlow 2.21 + tf-keras; no Reverb, so no
+# prioritized replay and no distributed roles). Example: make test PYTHON=python3.13
+PYTHON ?= $(shell for p in python3.11 python3.10 python3.9 python3 python3.13 python3.12; do \
+	$$p -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 \
+	&& { command -v $$p; break; }; done)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+STACK  := $(if $(filter 3.9 3.10 3.11,$(PYVER)),current,$(if $(filter 3.12 3.13,$(PYVER)),modern,none))
+VENV   := $(if $(filter modern,$(STACK)),.venv-modern,.venv)
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip install -q
 
-.PHONY: setup train test lint bench soak clean
+.PHONY: setup train test lint bench soak clean stack
 
-$(STAMP): requirements/base.txt requirements/envs.txt requirements/dev.txt pyproject.toml
+stack:
+ifeq ($(STACK),none)
+	@echo "make: no supported Python ('$(PYTHON)' is '$(if $(PYVER),$(PYVER),not found)'). Install Python 3.11" \
+	      "(the current stack: TensorFlow 2.15 with Reverb) or Python 3.12/3.13 (the modern stack: TensorFlow" \
+	      "2.21, no Reverb), then run: make $(or $(MAKECMDGOALS),setup) PYTHON=python3.11" >&2; exit 1
+endif
+	@echo "stack: $(STACK) (Python $(PYVER) from $(PYTHON), environment $(VENV))"
+
+$(STAMP): requirements/current.txt requirements/modern.txt requirements/envs.txt requirements/dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements/dev.txt
-	$(PY) -m pip install -q --no-deps -e .
+ifeq ($(STACK),modern)
+	$(PIP) -r requirements/modern.txt -r requirements/envs.txt -r requirements/dev.txt
+	$(PIP) --no-deps tf-agents==0.19.0
+	$(PIP) --no-deps -e .
+	$(PY) -m pip check | grep -v '^tf-agents 0.19.0 ' || true   # tf-agents' own stale pins, known and unused
+else
+	$(PIP) -r requirements/current.txt -r requirements/envs.txt -r requirements/dev.txt
+	$(PIP) --no-deps -e .
 	$(PY) -m pip check
+endif
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: stack $(STAMP)
 
-train: $(STAMP)
+train: stack $(STAMP)
 	$(VENV)/bin/tfa-nets train cartpole
 
-lint: $(STAMP)
+lint: stack $(STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: stack $(STAMP)
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/time_to_solve.py
 	$(PY) benchmarks/replay_memory.py
@@ -35,9 +60,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/distributed.py
 
 # About 30 minutes on 2 cores: 1M env steps of cartpole per replay backend, resident memory every 50k steps.
-soak: $(STAMP)
+soak: stack $(STAMP)
 	$(PY) benchmarks/soak.py
 	$(PY) benchmarks/soak.py --set "replay.backend='memory'" --out soak_memory
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf .venv .venv-modern runs .pytest_cache .ruff_cache
