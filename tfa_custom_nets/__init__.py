@@ -6,14 +6,25 @@ it), the banner that ``gym`` prints on first import (tf-agents imports it) is sw
 and TensorFlow's notices about its own deprecated APIs (tf-agents calls some) are
 dropped. Every other TensorFlow or Keras warning, such as one about your model, shows.
 It also registers the demo env ``tfa_custom_nets/RobotArm-v0`` with gymnasium.
+
+On TensorFlow 2.16 and later, ``tf.keras`` is Keras 3 unless ``TF_USE_LEGACY_KERAS=1`` is set
+before TensorFlow is first imported; TF-Agents and these networks need Keras 2 (the ``tf-keras``
+package), so where tf-keras is installed, importing this package first sets it (unless you set
+it yourself). On TensorFlow 2.15, tf.keras is Keras 2 already and tf-keras is not installed.
 """
 
 import contextlib
+import importlib.util
 import io
 import logging
 import os
+import re
+import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if importlib.util.find_spec("tf_keras") is not None:  # Keras 2 behind tf.keras on TF >= 2.16 (TF 2.15: no tf-keras)
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 with contextlib.redirect_stderr(io.StringIO()):
@@ -23,7 +34,40 @@ import absl.logging  # noqa: E402
 
 absl.logging.set_verbosity(absl.logging.ERROR)
 
-import tensorflow as tf  # noqa: E402
+
+# TensorFlow >= 2.17 writes a few C++ lines before its log level applies (absl's "All log messages
+# before absl::InitializeLog()" and the oneDNN and CUDA notices). They go to file descriptor 2,
+# which Python cannot filter: while TensorFlow loads, fd 2 goes to a temporary file, and every
+# other line in it is written back.
+_START_UP_NOISE = re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\)|"
+                             r"^I0000 [\d:. ]+\d+ (port|cudart_stub|cpu_feature_guard)\.cc:\d+\] ")
+
+
+def _import_tensorflow_quietly():
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (an embedded interpreter): import as is
+        import tensorflow
+
+        return tensorflow
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if not _START_UP_NOISE.match(line)]
+            sys.stderr.write("".join(kept))
+    return tensorflow
+
+
+tf = _import_tensorflow_quietly()
 
 
 class _WithoutDeprecationNotices(logging.Filter):

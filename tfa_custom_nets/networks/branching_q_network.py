@@ -49,6 +49,27 @@ PADDING_Q = -1e9
 """Q-value of the padded entries past a branch's size: below any real value, finite."""
 
 
+def _require_keras_2(name: str) -> None:
+    """TF-Agents' networks are Keras 2 layers; on TensorFlow >= 2.16, `tf.keras` is Keras 3 unless
+    the `tf-keras` package is installed and `TF_USE_LEGACY_KERAS=1` is set before TensorFlow loads."""
+    version = getattr(tf.keras, "__version__", None) or "2"  # Keras 2 behind tf.keras has no __version__
+    if int(version.split(".")[0]) >= 3:
+        raise ImportError(
+            f"{name}: tf.keras is Keras {version}, and TF-Agents' networks need Keras 2. Fix: "
+            "`pip install tf-keras` (the version matching TensorFlow's) and set TF_USE_LEGACY_KERAS=1 before "
+            "TensorFlow is first imported (`import os; os.environ['TF_USE_LEGACY_KERAS'] = '1'` at the top of "
+            "your script, or in the shell).")
+
+
+def _output_spec_from_zeros(net: network.Network, input_tensor_spec, **kwargs):
+    """The network's output spec from a call on zeros. TF-Agents' `create_variables` calls it on a
+    random sample of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler
+    overflows on uint8 specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
+    zeros = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+    outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
+    return tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
+
+
 def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
     """A model with its own, newly initialised variables."""
     if isinstance(model, tf.keras.Model):
@@ -205,6 +226,7 @@ class BranchingQNetwork(network.Network):
           ValueError: if the action spec, the model's inputs or its outputs do not
             fit; the message says what was expected and how to fix it.
         """
+        _require_keras_2(name)
         super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
         self._branch_sizes = _branch_sizes(action_spec, name)
         self._dueling = bool(dueling)
@@ -284,6 +306,13 @@ class BranchingQNetwork(network.Network):
             return heads
         value = heads.pop()
         return [value + a - tf.reduce_mean(a, axis=-1, keepdims=True) for a in heads]
+
+    def create_variables(self, input_tensor_spec=None, **kwargs):
+        """Builds the network (from zeros: see `_output_spec_from_zeros`); returns its output spec."""
+        if self._network_output_spec is None:
+            spec = self.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
+            self._network_output_spec = _output_spec_from_zeros(self, spec, **kwargs)
+        return self._network_output_spec
 
     def call(self, observation, step_type=None, network_state=(), training=False):
         del step_type  # feed-forward: no dependence on episode boundaries

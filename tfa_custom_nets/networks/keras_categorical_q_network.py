@@ -42,6 +42,27 @@ from tf_agents.specs import tensor_spec
 ModelOrBuilder = Union[tf.keras.Model, Callable[[], tf.keras.Model]]
 
 
+def _require_keras_2(name: str) -> None:
+    """TF-Agents' networks are Keras 2 layers; on TensorFlow >= 2.16, `tf.keras` is Keras 3 unless
+    the `tf-keras` package is installed and `TF_USE_LEGACY_KERAS=1` is set before TensorFlow loads."""
+    version = getattr(tf.keras, "__version__", None) or "2"  # Keras 2 behind tf.keras has no __version__
+    if int(version.split(".")[0]) >= 3:
+        raise ImportError(
+            f"{name}: tf.keras is Keras {version}, and TF-Agents' networks need Keras 2. Fix: "
+            "`pip install tf-keras` (the version matching TensorFlow's) and set TF_USE_LEGACY_KERAS=1 before "
+            "TensorFlow is first imported (`import os; os.environ['TF_USE_LEGACY_KERAS'] = '1'` at the top of "
+            "your script, or in the shell).")
+
+
+def _output_spec_from_zeros(net: network.Network, input_tensor_spec, **kwargs):
+    """The network's output spec from a call on zeros. TF-Agents' `create_variables` calls it on a
+    random sample of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler
+    overflows on uint8 specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
+    zeros = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+    outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
+    return tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
+
+
 def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
     """A model with its own, newly initialised variables."""
     if isinstance(model, tf.keras.Model):
@@ -194,6 +215,7 @@ class KerasCategoricalQNetwork(network.Network):
           ValueError: if the action spec, the model's inputs or its output do not
             fit; the message says what was expected and how to fix it.
         """
+        _require_keras_2(name)
         super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
         if not isinstance(num_atoms, int) or num_atoms < 2:
             raise ValueError(f"{name}: num_atoms must be an int >= 2, got {num_atoms!r}.")
@@ -258,6 +280,13 @@ class KerasCategoricalQNetwork(network.Network):
     def num_atoms(self) -> int:
         """Read by CategoricalDqnAgent."""
         return self._num_atoms
+
+    def create_variables(self, input_tensor_spec=None, **kwargs):
+        """Builds the network (from zeros: see `_output_spec_from_zeros`); returns its output spec."""
+        if self._network_output_spec is None:
+            spec = self.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
+            self._network_output_spec = _output_spec_from_zeros(self, spec, **kwargs)
+        return self._network_output_spec
 
     def call(self, observation, step_type=None, network_state=(), training=False):
         del step_type  # feed-forward: no dependence on episode boundaries
