@@ -1,5 +1,6 @@
 """Shared test fixtures: small gymnasium envs whose every step is known."""
 
+import importlib.util
 import os
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tests are CPU-only, also on a GPU machine
@@ -9,6 +10,20 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import tfa_custom_nets  # noqa: E402,F401  (quiet imports before TensorFlow)
+
+HAS_REVERB = importlib.util.find_spec("reverb") is not None
+NO_REVERB = ("needs dm-reverb, which is not installed: it exists only for the current stack (Python 3.9-3.11, "
+             "TensorFlow 2.15); make test PYTHON=python3.11")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `reverb` (Reverb tables, prioritized replay, the distributed roles) are skipped,
+    with the reason, where dm-reverb is not installed (the modern stack)."""
+    if HAS_REVERB:
+        return
+    for item in items:
+        if item.get_closest_marker("reverb") is not None:
+            item.add_marker(pytest.mark.skip(reason=NO_REVERB))
 
 
 class ScriptedEnv(gym.Env):

@@ -124,6 +124,7 @@ def test_preset_runs_as_a_script_and_bad_values_stop_before_anything_starts(tmp_
     assert not run_dir.exists()
 
 
+@pytest.mark.reverb
 def test_distributed_commands_refuse_bad_arguments_with_a_fix(tmp_path):
     from tfa_custom_nets import cli
 

@@ -100,28 +100,29 @@ def load_config(ref: str, sets: list[str], trust: bool = False):
     return override(config, sets)
 
 
+# The distributed commands load (and check) their config before importing the roles, which need dm-reverb.
+
 def _replay_server(args) -> int:
+    config = load_config(args.config, args.set, args.trust_config)
     from tfa_custom_nets.distributed import serve_replay
 
-    serve_replay(load_config(args.config, args.set, args.trust_config), port=args.port,
-                 checkpoint_dir=args.checkpoint_dir)
+    serve_replay(config, port=args.port, checkpoint_dir=args.checkpoint_dir)
     return 0
 
 
 def _actor(args) -> int:
+    config = load_config(args.config, args.set, args.trust_config)
     from tfa_custom_nets.distributed import run_actor
 
-    run_actor(load_config(args.config, args.set, args.trust_config), args.replay, actor_id=args.actor_id,
-              seed=args.seed,
-              pull_every=args.pull_every, report_seconds=args.report_seconds,
-              threads=args.threads)
+    run_actor(config, args.replay, actor_id=args.actor_id, seed=args.seed, pull_every=args.pull_every,
+              report_seconds=args.report_seconds, threads=args.threads)
     return 0
 
 
 def _learner(args) -> int:
+    config = load_config(args.config, args.set, args.trust_config)
     from tfa_custom_nets.distributed import run_learner
 
-    config = load_config(args.config, args.set, args.trust_config)
     if args.run_dir is not None:
         config = config.replace(run_dir=args.run_dir)
     if args.resume and config.run_dir is None:
@@ -132,8 +133,6 @@ def _learner(args) -> int:
 
 
 def _launch(args) -> int:
-    from tfa_custom_nets.distributed import launch
-
     if (args.preset is None) == (args.resume is None):
         raise ValueError("launch takes a PRESET for a new run, or --resume RUN_DIR to continue one (not both).")
     if args.resume is not None:
@@ -146,6 +145,8 @@ def _launch(args) -> int:
         config = load_config(args.preset, args.set)
         typed = {"seed": args.seed, "run_dir": args.run_dir}
         config = config.replace(**{k: v for k, v in typed.items() if v is not None})
+    from tfa_custom_nets.distributed import launch
+
     return launch(config, args.actors, resume=args.resume is not None, max_restarts=args.max_restarts,
                   pull_every=args.pull_every, push_every=args.push_every, report_seconds=args.report_seconds)
 

@@ -112,7 +112,7 @@ def test_training_loop_collects_with_ez_greedy_and_repeats_for_a_seed(tmp_path):
     """The loop wires the policy in (held actions show in the training episodes) and seeds it.
 
     Epsilon stays 1, so every action comes from the exploration policy and the training returns
-    depend only on the env's and the policy's seeds, not on the (unseedable) Reverb sampling."""
+    depend only on the env's and the policy's seeds, not on what the updates sample."""
     import csv
 
     from tfa_custom_nets.training import load_preset, override, train_eval
@@ -121,7 +121,7 @@ def test_training_loop_collects_with_ez_greedy_and_repeats_for_a_seed(tmp_path):
         config = override(load_preset("cartpole_reverb"), [
             "total_env_steps=2000", "update_every=4", "replay.learning_starts=500",
             "replay.batch_size=32", "eval_interval=1000", "eval_episodes=2", "checkpoint_interval=2000",
-            "replay.backend='reverb'", "num_envs=1",
+            "replay.backend='memory'", "num_envs=1",
             "progress=False", "network.kwargs={'hidden_units': [16]}", "seed=5",
             "agent.epsilon_end=1.0", f"agent.exploration={exploration!r}", "agent.ez_mu=0.0",
             "agent.ez_max_repeat=30", f"run_dir={str(tmp_path / name)!r}"])

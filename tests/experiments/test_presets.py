@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
+from tests.conftest import HAS_REVERB
 from tfa_custom_nets.training import (
     branch_spec,
     list_presets,
@@ -32,6 +33,8 @@ def test_the_documented_presets_exist():
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     config = override(load_preset(name), [*TINY, f"run_dir={str(tmp_path / name)!r}"])
+    if config.uses_reverb and not HAS_REVERB:  # the modern stack: env, model and agent on the in-memory replay
+        config = override(config, ["replay.backend='memory'", "replay.prioritized=False"])
     env = make_env(config.env)
     obs_spec, action_spec = tensor_spec.from_spec(env.observation_spec()), tensor_spec.from_spec(env.action_spec())
     model_spec = branch_spec(env, action_spec)

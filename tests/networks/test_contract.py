@@ -119,11 +119,13 @@ CASES = [(name, agent) for name in NETWORKS for agent in AGENTS[name.split("/")[
 
 
 def sample(spec, batch, seed=1):
-    """Observations in a sane range: an unbounded float spec would sample values near 1e38."""
+    """Observations in a sane range: an unbounded float spec would sample values near 1e38, and TF-Agents'
+    sampler overflows on a uint8 spec bounded at 255 under NumPy 2 (so: pixels up to 254)."""
     def bounded(s):
-        if isinstance(s, tensor_spec.BoundedTensorSpec) or not s.dtype.is_floating:
+        if isinstance(s, tensor_spec.BoundedTensorSpec):
             return s
-        return tensor_spec.BoundedTensorSpec(s.shape, s.dtype, -1.0, 1.0)
+        low, high = (-1.0, 1.0) if s.dtype.is_floating else (0, 254)
+        return tensor_spec.BoundedTensorSpec(s.shape, s.dtype, low, high)
     return tensor_spec.sample_spec_nest(tf.nest.map_structure(bounded, spec), seed=seed, outer_dims=(batch,))
 
 

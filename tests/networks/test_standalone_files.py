@@ -1,9 +1,13 @@
 """Each file in tfa_custom_nets/networks/ works when copied alone into another project."""
 
+import importlib.util
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 NETWORKS = Path(__file__).resolve().parents[2] / "tfa_custom_nets" / "networks"
 FILES = sorted(p for p in NETWORKS.glob("*.py") if p.name != "__init__.py")
@@ -46,7 +50,110 @@ def test_every_network_file_runs_from_an_empty_directory(tmp_path):
         assert path.stem in result.stdout
 
 
-SHARED_HELPERS = ("_fresh_model", "_check_inputs", "_declared_input_dtypes", "_model_inputs", "_cast")
+TRAIN_EACH = """
+import sys
+import numpy as np
+import tensorflow as tf
+from tf_agents.agents.categorical_dqn import categorical_dqn_agent
+from tf_agents.agents.dqn import dqn_agent
+from tf_agents.policies import policy_saver
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from joint_q_network import JointQNetwork
+from keras_categorical_q_network import KerasCategoricalQNetwork
+from keras_q_network import KerasQNetwork
+
+obs = tensor_spec.TensorSpec((4,), tf.float32)
+step_spec = ts.time_step_spec(obs)
+def model(width):
+    return lambda: tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(16, activation="relu"),
+                                        tf.keras.layers.Dense(width)])
+def actions(n):
+    return tensor_spec.BoundedTensorSpec((), tf.int64, 0, n - 1)
+optimizer = lambda: tf.keras.optimizers.Adam(1e-2)
+agents = {
+    "keras_q_network DqnAgent": dqn_agent.DqnAgent(
+        step_spec, actions(2), q_network=KerasQNetwork(obs, actions(2), model(2)), optimizer=optimizer()),
+    "keras_q_network DdqnAgent": dqn_agent.DdqnAgent(
+        step_spec, actions(2), q_network=KerasQNetwork(obs, actions(2), model(2)), optimizer=optimizer()),
+    "joint_q_network DdqnAgent": dqn_agent.DdqnAgent(
+        step_spec, actions(6), q_network=JointQNetwork(obs, actions(6), model(2 + 3), branch_sizes=[2, 3]),
+        optimizer=optimizer()),
+    "keras_categorical_q_network CategoricalDqnAgent": categorical_dqn_agent.CategoricalDqnAgent(
+        step_spec, actions(2), categorical_q_network=KerasCategoricalQNetwork(obs, actions(2), model(2 * 11),
+                                                                              num_atoms=11), optimizer=optimizer()),
+}
+rng = np.random.default_rng(0)
+observations = tf.constant(rng.normal(size=(8, 4)), tf.float32)
+for name, agent in agents.items():
+    agent.initialize()
+    batch = tf.nest.map_structure(lambda s: tf.zeros([16, 2] + s.shape.as_list(), s.dtype), agent.collect_data_spec)
+    mid = tf.ones([16, 2], tf.int32)  # StepType.MID
+    batch = batch._replace(observation=tf.constant(rng.normal(size=(16, 2, 4)), tf.float32),
+                           reward=tf.ones([16, 2]), discount=tf.ones([16, 2]), step_type=mid, next_step_type=mid)
+    before = [v.numpy().copy() for v in agent.policy.variables()]
+    loss = float(agent.train(batch).loss)
+    moved = any(not np.allclose(a, b.numpy()) for a, b in zip(before, agent.policy.variables()))
+    directory = f"{sys.argv[1]}/{name.replace(' ', '_')}"
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(directory)
+    loaded = tf.saved_model.load(directory)
+    step = ts.restart(observations, batch_size=8)
+    same = np.array_equal(loaded.action(step).action.numpy(), agent.policy.action(step).action.numpy())
+    print(name, np.isfinite(loss), moved, same)
+"""
+
+
+def test_network_files_copied_alone_train_in_their_stock_agents_and_reload_their_policy_saver_export(tmp_path):
+    """What a user of another TF-Agents project does (on either stack): copy one file, build the stock
+    agent on it, train a step, export with PolicySaver and reload; the reloaded policy acts the same."""
+    for path in FILES:
+        shutil.copy(path, tmp_path / path.name)
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    code = f"import sys; sys.path[:0] = {[str(tmp_path)] + site!r}\n" + TRAIN_EACH
+    result = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "exports")],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [line.split()[-3:] for line in result.stdout.splitlines()] == [["True", "True", "True"]] * 4, result.stdout
+
+
+KERAS_3 = """
+import importlib, sys
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+for name in sys.argv[1:]:
+    module = importlib.import_module(name)
+    cls = next(getattr(module, attr) for attr in dir(module)
+               if attr.lower() == name.replace("_", "") and isinstance(getattr(module, attr), type))
+    try:
+        cls(tensor_spec.TensorSpec((4,), tf.float32), tensor_spec.BoundedTensorSpec((), tf.int64, 0, 1), None,
+            **({"branch_sizes": [2]} if "joint" in name else {}))
+    except ImportError as error:
+        print(error)
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None,
+                    reason="TensorFlow 2.15's tf.keras is Keras 2 and cannot be switched to Keras 3 (modern stack)")
+def test_every_network_file_refuses_keras_3_behind_tf_keras_with_the_fix(tmp_path):
+    """A TF >= 2.16 project that did not set TF_USE_LEGACY_KERAS gets Keras 3 behind tf.keras: each file,
+    copied alone, says what to install and set instead of failing deep inside Keras."""
+    for path in FILES:
+        shutil.copy(path, tmp_path / path.name)
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    code = f"import sys; sys.path[:0] = {[str(tmp_path)] + site!r}\n" + KERAS_3
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "0"}
+    result = subprocess.run([sys.executable, "-I", "-c", code, *[p.stem for p in FILES]],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(FILES)
+    for line in lines:
+        assert "tf.keras is Keras 3." in line and "Fix: `pip install tf-keras`" in line
+        assert "set TF_USE_LEGACY_KERAS=1 before TensorFlow is first imported" in line
+
+
+SHARED_HELPERS = ("_require_keras_2", "_output_spec_from_zeros", "_fresh_model", "_check_inputs",
+                  "_declared_input_dtypes", "_model_inputs", "_cast")
 
 
 def test_copied_helpers_stay_identical_across_network_files():

@@ -3,7 +3,6 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-import reverb
 import tensorflow as tf
 from tf_agents.drivers import py_driver
 from tf_agents.policies import random_py_policy
@@ -13,6 +12,8 @@ from tf_agents.trajectories import policy_step, trajectory
 
 from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs, replay
+
+pytestmark = pytest.mark.reverb  # Reverb tables throughout
 
 READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
 
@@ -31,6 +32,8 @@ def record_stream():
 
 
 def items_written(observer_factory, data_spec, stream, n_step_update):
+    import reverb
+
     signature = tensor_spec.add_outer_dim(data_spec, replay.sequence_length(n_step_update))
     server = replay.start_server([reverb.Table.queue("queue", max_size=1000, signature=signature)])
     try:

@@ -13,14 +13,20 @@ import time
 
 import numpy as np
 import pytest
-import reverb
-import tensorflow as tf
-from tf_agents.experimental.distributed import reverb_variable_container
+
+from tests.conftest import NO_REVERB
+
+pytest.importorskip("reverb", reason=NO_REVERB)  # every test here runs Reverb servers
+
+import tensorflow as tf  # noqa: E402
+from tf_agents.experimental.distributed import reverb_variable_container  # noqa: E402
 
 from tests.training.test_resume import loop_state
 from tfa_custom_nets import replay
 from tfa_custom_nets.distributed import VARIABLES_TABLE, Role, check_distributable, make_tables
 from tfa_custom_nets.training import load_preset, override
+
+pytestmark = pytest.mark.reverb  # Reverb tables throughout
 
 SMALL = ["replay.batch_size=4", "replay.learning_starts=8", "replay.capacity=100", "update_every=2",
          "network.kwargs={'hidden_units': [8]}"]
@@ -68,6 +74,8 @@ def test_actor_pulls_the_learners_weights_into_its_own_variables(server_and_lear
 
 def test_the_rate_limiter_holds_the_learner_to_batch_size_over_update_every_samples_per_insert(
         server_and_learner):
+    import reverb
+
     config, agent, _, address = server_and_learner
     client = reverb.Client(address)
     observer = replay.make_observer(client, table_name=replay.table_name(config))

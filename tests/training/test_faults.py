@@ -87,7 +87,8 @@ def test_ctrl_c_in_the_warm_up_saves_nothing_and_the_directory_can_be_started_ag
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-3000:]
-    assert "interrupted during the warm-up, before any checkpoint: start it again" in stderr
+    assert ("interrupted during the warm-up, before any checkpoint: start it again" in stderr  # the usual case
+            or "interrupted before this process's first env step" in stderr)  # a slow machine: still building
     assert not (run_dir / "checkpoints" / "checkpoint").exists()
 
     result = tfa_nets(*args, cwd=tmp_path)  # the same command takes the directory over

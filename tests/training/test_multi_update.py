@@ -10,6 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.drivers import py_driver
+from tf_agents.policies import random_py_policy
 from tf_agents.specs import tensor_spec
 
 from tests.replay.test_prioritized import config_for, fill_with_ranked_priorities, sample_all
@@ -40,16 +42,50 @@ def variables(agent):
     return [v.numpy() for v in agent._q_network.variables + agent._target_q_network.variables]
 
 
-@pytest.mark.parametrize("kind, prioritized", [("ddqn", False), ("ddqn", True), ("bdq", True)])
-def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
-    config = config_for(kind)
+def single_and_looped(config, batches, writer=None):
+    """Two agents with the same weights: one trained by three calls of k=1, one by one call of k=3,
+    on the same three batches; both checked to agree. Returns them."""
+    single, looped = twin_agents(config, make_env(config.env, seed=0))
+    initial_target = [v.numpy() for v in single._target_q_network.variables]
+    step = make_train_step(single, replayed(batches), config, writer)
+    losses = [float(step()[0]) for _ in range(3)]
+    loss, _ = make_train_step(looped, replayed(batches), config, writer)(3)
+    assert single.train_step_counter.numpy() == looped.train_step_counter.numpy() == 3
+    assert float(loss) == pytest.approx(losses[-1], rel=1e-5)
+    for a, b in zip(variables(single), variables(looped)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    moved = [not np.allclose(a, b) for a, b in zip(initial_target, variables(looped)[-len(initial_target):])]
+    assert all(moved)  # the hard copy at update 2 happened
+    return single, looped
+
+
+def with_target_copy_every_2(config, prioritized):
     # A hard target copy every 2 updates: the copy must fire inside the loop as it does across calls.
-    config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, target_update_period=2),
-                                 replay=dataclasses.replace(config.replay, prioritized=prioritized))
+    return dataclasses.replace(config, agent=dataclasses.replace(config.agent, target_update_period=2),
+                               replay=dataclasses.replace(config.replay, prioritized=prioritized))
+
+
+@pytest.mark.parametrize("kind", ["ddqn", "bdq"])
+def test_k_updates_in_one_call_equal_k_single_updates(kind):
+    config = with_target_copy_every_2(config_for(kind), prioritized=False)
     tf.random.set_seed(0)
     env = make_env(config.env, seed=0)
-    single, looped = twin_agents(config, env)
-    table = replay.make_prioritized_table(single.collect_data_spec, 200, min_size=8, n_step_update=2)
+    memory = replay.MemoryReplay(twin_agents(config, env)[0].collect_data_spec, 200, batch_size=8, n_step_update=2)
+    policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
+    py_driver.PyDriver(env, policy, [memory.observer], max_steps=60).run(env.reset())
+    memory.commit()
+    single_and_looped(config, [next(memory.batches) for _ in range(3)])
+    env.close()
+
+
+@pytest.mark.reverb
+@pytest.mark.parametrize("kind", ["ddqn", "bdq"])
+def test_k_prioritized_updates_in_one_call_equal_k_single_updates_and_write_the_same_priorities(kind):
+    config = with_target_copy_every_2(config_for(kind), prioritized=True)
+    tf.random.set_seed(0)
+    env = make_env(config.env, seed=0)
+    table = replay.make_prioritized_table(twin_agents(config, env)[0].collect_data_spec, 200, min_size=8,
+                                          n_step_update=2)
     server = replay.start_server([table])
     try:
         address = f"localhost:{server.port}"
@@ -58,29 +94,21 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind, prioritized):
                                          rate_limiter_timeout_ms=READ_TIMEOUT_MS))
         batches = [next(data) for _ in range(3)]
         sampled = {int(k) for _, info in batches for k in info.key.numpy()}
-        initial_target = [v.numpy() for v in single._target_q_network.variables]
-
-        writer = replay.make_priority_writer(address, table.name) if prioritized else None
+        writer = replay.make_priority_writer(address, table.name)
+        single, looped = twin_agents(config, env)
         step = make_train_step(single, replayed(batches), config, writer)
-        losses = [float(step()[0]) for _ in range(3)]
+        for _ in range(3):
+            step()
         after_single = sample_all(address, table.name, 0, wanted=sampled, all_keys=keys)
-        loss, _ = make_train_step(looped, replayed(batches), config, writer)(3)
+        make_train_step(looped, replayed(batches), config, writer)(3)
         after_looped = sample_all(address, table.name, 0, wanted=sampled, all_keys=keys)
-
-        assert single.train_step_counter.numpy() == looped.train_step_counter.numpy() == 3
-        assert float(loss) == pytest.approx(losses[-1], rel=1e-5)
-        for a, b in zip(variables(single), variables(looped)):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-        moved = [not np.allclose(a, b) for a, b in zip(initial_target, variables(looped)[-len(initial_target):])]
-        assert all(moved)  # the hard copy at update 2 happened
-        if prioritized:  # both wrote the same |TD error| + eps, replacing priorities 1..size
-            for key in sampled:
-                assert after_looped[key][1] == pytest.approx(after_single[key][1], rel=1e-5)
-                assert after_looped[key][1] != pytest.approx(keys.index(key) + 1.0, rel=1e-3)
+        single_and_looped(config, batches)  # and the weights agree, as without priorities
+        for key in sampled:  # both wrote the same |TD error| + eps, replacing priorities 1..size
+            assert after_looped[key][1] == pytest.approx(after_single[key][1], rel=1e-5)
+            assert after_looped[key][1] != pytest.approx(keys.index(key) + 1.0, rel=1e-3)
     finally:
         server.stop()
         env.close()
-
 
 
 @pytest.mark.parametrize("asynchronous", [True, False])

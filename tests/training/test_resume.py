@@ -45,8 +45,9 @@ def start_training(run_dir, backend, num_envs):
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("backend, num_envs", [("reverb", 1), ("reverb-prioritized", 1), ("memory", 1),
-                                               ("memory", 4)])
+@pytest.mark.parametrize("backend, num_envs", [pytest.param("reverb", 1, marks=pytest.mark.reverb),
+                                               pytest.param("reverb-prioritized", 1, marks=pytest.mark.reverb),
+                                               ("memory", 1), ("memory", 4)])
 def test_a_killed_run_resumes_from_its_checkpoint_and_finishes(backend, num_envs, tmp_path):
     run_dir = tmp_path / "run"
     process = start_training(run_dir, backend, num_envs)
@@ -116,6 +117,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
         cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path), "--seed", "3"]))
 
 
+@pytest.mark.reverb
 def test_reverb_keeps_only_its_newest_checkpoint_and_a_resume_takes_it(tmp_path):
     """A kill between the replay checkpoint and the agent's leaves the agent naming a replay checkpoint
     that Reverb has already replaced; the resume takes the newer one instead of failing."""
@@ -335,6 +337,7 @@ def unfinished_reverb_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.reverb
 def test_a_lost_reverb_replay_is_refused_with_the_fix_and_empty_replay_refills_it(unfinished_reverb_run, tmp_path,
                                                                                    capsys):
     run_dir = copy_of(unfinished_reverb_run, tmp_path)
@@ -352,6 +355,7 @@ def test_a_lost_reverb_replay_is_refused_with_the_fix_and_empty_replay_refills_i
     assert loop_state(run_dir)["refill_steps"] == 200
 
 
+@pytest.mark.reverb
 def test_empty_replay_moves_a_present_replay_aside_and_is_refused_where_it_means_nothing(unfinished_reverb_run,
                                                                                          unfinished_run, tmp_path,
                                                                                          capsys):

@@ -34,7 +34,6 @@ agent's gamma (it would report 17 / 3 here); `train()` passes the agent's gamma.
 import gymnasium as gym
 import numpy as np
 import pytest
-import reverb
 import tensorflow as tf
 from tf_agents.agents.dqn import dqn_agent
 from tf_agents.drivers import py_driver
@@ -45,8 +44,6 @@ from tf_agents.utils import common
 from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs, replay
 from tfa_custom_nets.networks import KerasQNetwork
-
-READ_TIMEOUT_MS = 10_000  # a reader waiting for items that never come fails instead of hanging
 
 
 def constant_q_model(observation_spec):
@@ -67,23 +64,17 @@ def loss_on_one_episode(raw_env, steps, n_step_update=1):
         optimizer=tf.keras.optimizers.SGD(0.0), gamma=0.5, n_step_update=n_step_update,
         td_errors_loss_fn=common.element_wise_squared_loss)
     agent.initialize()
-    # A FIFO queue table hands back every item once, in the order it was written.
-    signature = tensor_spec.add_outer_dim(agent.collect_data_spec, replay.sequence_length(n_step_update))
-    server = replay.start_server([reverb.Table.queue("queue", max_size=100, signature=signature)])
-    try:
-        address = f"localhost:{server.port}"
-        observer = replay.make_observer(reverb.Client(address), n_step_update, table_name="queue")
-        policy = scripted_py_policy.ScriptedPyPolicy(
-            env.time_step_spec(), env.action_spec(), [(steps + 1, np.int64(0))])
-        py_driver.PyDriver(env, policy, [observer], max_steps=steps + 1).run(
-            env.reset(), policy.get_initial_state())
-        observer.flush()
-        items = steps + 1 - n_step_update  # windows of n + 1 steps inside the episode
-        dataset = reverb.TrajectoryDataset.from_table_signature(
-            address, "queue", 10, rate_limiter_timeout_ms=READ_TIMEOUT_MS).batch(items)
-        experience = next(iter(dataset)).data
-    finally:
-        server.stop()
+    # The in-memory replay's sampler draws the windows; a large batch holds each of the few there are,
+    # and the rewards (1, 2, 3, ...) put them in order.
+    buffer = replay.make_memory_buffer(agent.collect_data_spec, capacity=100)
+    observer = replay.MemoryObserver(buffer)
+    policy = scripted_py_policy.ScriptedPyPolicy(env.time_step_spec(), env.action_spec(), [(steps + 1, np.int64(0))])
+    py_driver.PyDriver(env, policy, [observer], max_steps=steps + 1).run(env.reset(), policy.get_initial_state())
+    observer.flush()
+    items = steps + 1 - n_step_update  # windows of n + 1 steps inside the episode
+    batch, _ = next(replay.make_memory_sampler(buffer, batch_size=500, n_step_update=n_step_update))
+    _, first = np.unique(batch.reward[:, 0].numpy(), return_index=True)
+    experience = tf.nest.map_structure(lambda x: tf.gather(x, first), batch)
     np.testing.assert_array_equal(experience.reward[:, 0].numpy(), np.arange(1, items + 1))
     return experience, float(agent.train(experience).loss)
 

@@ -54,7 +54,7 @@ def test_agent_kind_and_action_space_mismatches_stop_before_training(env_id, kin
         make_q_network(config, obs_spec, action_spec, branch_spec(env, action_spec))
 
 
-@pytest.mark.parametrize("backend", ["memory", "reverb"])
+@pytest.mark.parametrize("backend", ["memory", pytest.param("reverb", marks=pytest.mark.reverb)])
 def test_batched_envs_keep_the_update_ratio_exact_and_each_envs_episodes_apart(backend, tmp_path):
     """3 envs stepped as a batch, one update per 2 env steps (each iteration collects 3 steps, so
     1 or 2 updates are due): every training episode returns 1 + 2 + ... + 10 = 55 whatever the

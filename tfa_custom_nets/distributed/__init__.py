@@ -12,11 +12,16 @@ role (`replay_server`, `actor`, `learner`) builds from `shared` and the training
 Reverb listens on all interfaces with no authentication: keep the port on a trusted network.
 """
 
-from tfa_custom_nets.distributed.actor import run_actor
-from tfa_custom_nets.distributed.launch import launch
-from tfa_custom_nets.distributed.learner import run_learner
-from tfa_custom_nets.distributed.replay_server import serve_replay
-from tfa_custom_nets.distributed.shared import (
+from tfa_custom_nets.replay import require_reverb
+
+require_reverb("the distributed roles (replay server, actors, learner, launch)",
+               "On this stack, train in one process: tfa-nets train PRESET")
+
+from tfa_custom_nets.distributed.actor import run_actor  # noqa: E402  (after the check: they import reverb)
+from tfa_custom_nets.distributed.launch import launch  # noqa: E402
+from tfa_custom_nets.distributed.learner import run_learner  # noqa: E402
+from tfa_custom_nets.distributed.replay_server import serve_replay  # noqa: E402
+from tfa_custom_nets.distributed.shared import (  # noqa: E402
     READY,
     VARIABLES_TABLE,
     Role,

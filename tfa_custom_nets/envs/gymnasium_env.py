@@ -128,7 +128,8 @@ def _mismatch(space: gym.Space, value: Any, bounds: bool) -> str | None:
     target = np.dtype(space.dtype)
     if array.dtype != target:
         if target.kind in "biu" and array.dtype.kind == "f":
-            return f"dtype {target}, got {array.dtype} (casting would round or wrap values such as {array.flat[0]!r})"
+            return (f"dtype {target}, got {array.dtype} (casting would round or wrap values such as "
+                    f"{array.flat[0].item()!r})")
         if target.kind in "iu" and array.dtype.kind in "iu" and array.size and (
                 array.min() < np.iinfo(target).min or array.max() > np.iinfo(target).max):
             return f"dtype {target}, got {array.dtype} values from {array.min()} to {array.max()}, which would wrap"
@@ -142,8 +143,9 @@ def _mismatch(space: gym.Space, value: Any, bounds: bool) -> str | None:
         outside = (array < low) | (array > high)
         if np.any(outside):
             index = tuple(int(i) for i in np.argwhere(outside)[0])
-            return (f"values within the space's bounds, got {array[index]!r} at index {index} (bounds "
-                    f"{np.broadcast_to(low, array.shape)[index]!r} to {np.broadcast_to(high, array.shape)[index]!r})")
+            return (f"values within the space's bounds, got {array[index].item()!r} at index {index} (bounds "
+                    f"{np.broadcast_to(low, array.shape)[index].item()!r} to "
+                    f"{np.broadcast_to(high, array.shape)[index].item()!r})")
     return None
 
 

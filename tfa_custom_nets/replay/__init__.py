@@ -39,6 +39,22 @@ _REVERB_NAMES = {
 }
 
 
+class ReverbMissing(ImportError, ValueError):
+    """A feature that needs dm-reverb, asked for where it is not installed (the modern stack)."""
+
+
+def require_reverb(feature: str, instead: str = "") -> None:
+    """A `ReverbMissing` error naming `feature`, the stack that has it and what to do `instead`, where
+    dm-reverb cannot be imported."""
+    try:
+        import reverb  # noqa: F401  (the caller is about to use it)
+    except ImportError:
+        raise ReverbMissing(
+            f"{feature} needs dm-reverb, which is not installed here: it exists only for the current stack (Python "
+            f"3.9-3.11, TensorFlow 2.15; `make setup PYTHON=python3.11`){'. ' + instead if instead else ''}.",
+            name="reverb") from None
+
+
 def make_replay(config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from: str | None = None):
     """The single-process run's replay for `config`: in memory unless the run needs Reverb
     (`config.uses_reverb`: prioritized replay, or `replay.backend='reverb'`).
@@ -63,6 +79,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tfa_custom_nets.replay' has no attribute {name!r}")
 
 
-__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "importance_weights", "make_memory_buffer",
-           "make_memory_sampler", "make_replay", "sequence_length", "td_priorities",
+__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "importance_weights",
+           "make_memory_buffer", "make_memory_sampler", "make_replay", "require_reverb", "sequence_length",
+           "td_priorities",
            *[name for names in _REVERB_NAMES.values() for name in names]]

@@ -128,10 +128,16 @@ def _alive(pid: int) -> bool:
 @contextlib.contextmanager
 def guarded_run_dir(path: Path):
     """While a run works in `path`: an exception's full traceback goes to `path/logs/error.txt` (the
-    exception gets `run_dir` and `traceback_path` attributes for the CLI's one-line message), and
-    the directory's lock is released however the run ends."""
+    exception gets `run_dir` and `traceback_path` attributes for the CLI's one-line message), a failed
+    write becomes a `StorageError` that says what to do, a Ctrl-C before the loop runs says the
+    directory is as it was, and the directory's lock is released however the run ends."""
     try:
         yield path
+    except KeyboardInterrupt as stop:  # the loop's own Ctrl-C (`loop_core.Interrupted`) says what it saved
+        if str(stop):
+            raise
+        raise KeyboardInterrupt(f"interrupted before this process's first env step; {path} holds what it held "
+                                "before (its last checkpoint, if any): run the same command again.") from None
     except Exception as caught:
         message = storage_failure(caught, path)
         error = caught if message is None else StorageError(message)

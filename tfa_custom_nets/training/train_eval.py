@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in notebooks
 
-from tfa_custom_nets.replay import make_replay
+from tfa_custom_nets.replay import make_replay, require_reverb
 from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything, set_tf_threads
 from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state, set_replay_aside
 from tfa_custom_nets.training.collection import Collector
@@ -43,6 +43,9 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
     """
     if empty_replay and not resume:
         raise ValueError("--empty-replay applies to a resume: add --resume RUN_DIR.")
+    if config.uses_reverb:
+        require_reverb("replay.prioritized=True" if config.replay.prioritized else "replay.backend='reverb'",
+                       "" if config.replay.prioritized else "Fix: --set replay.backend='memory' (or 'auto')")
     tf_threads = set_tf_threads(config.tf_threads)  # first: any TensorFlow op fixes the setting
     seed_everything(config.seed)
     if config.deterministic:
