@@ -27,7 +27,8 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 
 def test_the_documented_presets_exist():
     assert {"cartpole", "cartpole_reverb", "cartpole_prioritized", "mountaincar", "minatar_breakout", "pong",
-            "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq"} <= set(list_presets())
+            "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq", "acrobot", "lunarlander"
+            } <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
