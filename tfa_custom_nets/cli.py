@@ -54,11 +54,10 @@ def _train(args) -> int:
                              f"tfa-nets train {saved.name} --resume {run_dir}")
         summary = train_eval(saved.replace(run_dir=str(run_dir)), resume=True, empty_replay=args.empty_replay)
     else:
-        if args.empty_replay:
-            raise ValueError("--empty-replay applies to a resume: add --resume RUN_DIR.")
         config = override(config, args.set)
         typed = {"seed": args.seed, "run_dir": args.run_dir}
-        summary = train_eval(config.replace(**{k: v for k, v in typed.items() if v is not None}))
+        summary = train_eval(config.replace(**{k: v for k, v in typed.items() if v is not None}),
+                             empty_replay=args.empty_replay)  # refused there: it applies to a resume
     print(closing_lines(summary))
     return 0
 
