@@ -78,9 +78,11 @@ def _eval(args) -> int:
         str(policy_dir), load_specs_from_pbtxt=True, batch_time_steps=False)
     eval_envs = [make_env(env_config) for _ in range(args.episodes)]
     scores = evaluate(policy, eval_envs, seed=args.seed)
+    invalid = [env.invalid_actions for env in eval_envs]  # for envs that publish an action mask
     print(json.dumps({"run_dir": str(run_dir), "policy": args.policy, "env_id": env_config.id,
                       "episodes": args.episodes, "eval_mean": float(scores.mean()), "eval_std": float(scores.std()),
-                      "eval_min": float(scores.min()), "eval_max": float(scores.max())}, indent=2))
+                      "eval_min": float(scores.min()), "eval_max": float(scores.max()),
+                      "invalid_actions": None if invalid[0] is None else sum(invalid)}, indent=2))
     return 0
 
 

@@ -15,6 +15,11 @@ Reinforcement Learning", arXiv:1711.08946. The network (`BranchingQNetwork`) giv
 - averages the per-branch Huber/squared errors over branches, multiplies each sample by
   its importance weight, and averages over the batch (as `DqnAgent` does).
 
+With an `observation_and_action_constraint_splitter` (`tfa_custom_nets.envs.action_mask_splitter`;
+a flat mask of `sum(n_d)` entries, branch 0's first) masked actions are never taken, explored or
+chosen as a*_d: the argmax in the target runs over each branch's valid actions in s' (the next
+observation carries its own mask).
+
 Everything else is `DqnAgent`'s: n-step transitions, hard or Polyak target updates,
 gradient clipping, checkpointing, and a `PolicySaver` export whose action is the
 whole `(D,)` vector. With D = 1 its loss equals `DqnAgent`'s (`double_q=False`) or
@@ -36,6 +41,7 @@ from tfa_custom_nets.agents.branching_policies import (
     BranchingQPolicy,
     branch_sizes_of,
     mask_padding,
+    split_observation,
 )
 
 AGGREGATIONS = ("mean", "max", "independent")
@@ -61,12 +67,11 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
         """
         if target_aggregation not in AGGREGATIONS:
             raise ValueError(f"target_aggregation must be one of {AGGREGATIONS}, got {target_aggregation!r}.")
-        if kwargs.get("observation_and_action_constraint_splitter") is not None:
-            raise ValueError("BranchingDqnAgent does not support action constraints (action masks).")
         if kwargs.get("emit_log_probability"):
             raise ValueError("BranchingDqnAgent's policies do not emit log-probabilities; "
                              "pass emit_log_probability=False.")
         super().__init__(time_step_spec, action_spec, q_network, optimizer, *args, **kwargs)
+        self._check_mask_spec(time_step_spec.observation)
         self._target_aggregation = target_aggregation
         self._double_q = bool(double_q)
 
@@ -96,6 +101,19 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
         self._branch_sizes = tuple(branch_sizes_of(spec))
         self._num_actions = max(self._branch_sizes)
 
+    def _check_mask_spec(self, observation_spec):
+        splitter = self._observation_and_action_constraint_splitter
+        if splitter is None:
+            return
+        _, mask_spec = splitter(observation_spec)
+        expected = sum(self._branch_sizes)
+        if mask_spec.shape.as_list() != [expected]:
+            raise ValueError(
+                f"BranchingDqnAgent: the action mask has shape {mask_spec.shape.as_list()}, expected [{expected}]: "
+                f"one entry per action of each branch, {' + '.join(map(str, self._branch_sizes))}, branch 0's "
+                "first (sb3-contrib MaskablePPO's layout). Fix: load the env with tfa_custom_nets.envs.load(..., "
+                "action_mask=...), which writes that layout.")
+
     def _check_network_output(self, net, label):
         network_utils.check_single_floating_network_output(
             net.create_variables(), expected_output_shape=(len(self._branch_sizes), max(self._branch_sizes)),
@@ -107,21 +125,27 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
                 f"{list(self._branch_sizes)}. Fix: build the network with the agent's action spec.")
 
     def _setup_policy(self, time_step_spec, action_spec, boltzmann_temperature, emit_log_probability):
-        policy = BranchingQPolicy(time_step_spec, action_spec, self._q_network)
+        splitter = self._observation_and_action_constraint_splitter
+        policy = BranchingQPolicy(time_step_spec, action_spec, self._q_network,
+                                  observation_and_action_constraint_splitter=splitter)
         if boltzmann_temperature is not None:
             collect_policy = boltzmann_policy.BoltzmannPolicy(policy, temperature=self._boltzmann_temperature)
         else:
             collect_policy = BranchingEpsilonGreedyPolicy(policy, epsilon=self._epsilon_greedy)
-        target_policy = BranchingQPolicy(time_step_spec, action_spec, self._target_q_network)
+        target_policy = BranchingQPolicy(time_step_spec, action_spec, self._target_q_network,
+                                         observation_and_action_constraint_splitter=splitter)
         self._target_greedy_policy = greedy_policy.GreedyPolicy(target_policy)
         return greedy_policy.GreedyPolicy(policy), collect_policy
 
     def _next_state_values(self, next_time_steps) -> tf.Tensor:
-        """`agg_d Q_target_d(s', a*_d)`, broadcast to `[B, D]`."""
-        observation, step_type = next_time_steps.observation, next_time_steps.step_type
+        """`agg_d Q_target_d(s', a*_d)`, broadcast to `[B, D]`; a*_d among the valid actions of s'."""
+        observation, mask = split_observation(self._observation_and_action_constraint_splitter,
+                                              next_time_steps.observation)
+        step_type = next_time_steps.step_type
         target_q, _ = self._target_q_network(observation, step_type=step_type)
         selector = self._q_network(observation, step_type=step_type)[0] if self._double_q else target_q
-        values = gather_branch_actions(target_q, tf.argmax(mask_padding(selector, self._branch_sizes), axis=-1))
+        best = tf.argmax(mask_padding(selector, self._branch_sizes, mask), axis=-1)
+        values = gather_branch_actions(target_q, best)
         if self._target_aggregation == "mean":
             return tf.broadcast_to(tf.reduce_mean(values, axis=1, keepdims=True), tf.shape(values))
         if self._target_aggregation == "max":
@@ -133,8 +157,9 @@ class BranchingDqnAgent(dqn_agent.DqnAgent):
         time_steps, policy_steps, next_time_steps = self._as_transition(experience)
         loss_fn = td_errors_loss_fn or self._td_errors_loss_fn
         with tf.name_scope("loss"):
-            q_values, _ = self._q_network(time_steps.observation, step_type=time_steps.step_type,
-                                          training=training)
+            observation, _ = split_observation(self._observation_and_action_constraint_splitter,
+                                               time_steps.observation)
+            q_values, _ = self._q_network(observation, step_type=time_steps.step_type, training=training)
             taken = gather_branch_actions(q_values, policy_steps.action)  # [B, D]
             rewards = reward_scale_factor * next_time_steps.reward
             discounts = gamma * next_time_steps.discount

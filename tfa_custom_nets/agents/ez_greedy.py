@@ -7,6 +7,10 @@ policy acts. With `max_repeat=1` this is plain epsilon-greedy. Held actions reac
 single random actions almost never chain together, such as MountainCar's flag, which needs
 tens of steps of pushing one way and then the other.
 
+With an `observation_and_action_constraint_splitter` (masked envs) the random action is drawn
+among the valid actions, and a held action that the current state's mask rules out is let go:
+the step is decided afresh (random with probability epsilon, else greedy).
+
     from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
     from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 
@@ -22,6 +26,8 @@ from typing import Callable
 import numpy as np
 from tf_agents.policies import py_policy
 from tf_agents.trajectories import policy_step
+
+from tfa_custom_nets.agents.masked_random import action_sizes, random_valid_actions, valid_actions
 
 
 def repeat_probabilities(mu: float, max_repeat: int) -> np.ndarray:
@@ -40,8 +46,11 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
     """
 
     def __init__(self, greedy: py_policy.PyPolicy, epsilon: Callable[[], float], mu: float = 2.0,
-                 max_repeat: int = 100, seed: int | None = None, num_envs: int | None = None):
+                 max_repeat: int = 100, seed: int | None = None, num_envs: int | None = None,
+                 observation_and_action_constraint_splitter=None):
         super().__init__(greedy.time_step_spec, greedy.action_spec)
+        self._splitter = observation_and_action_constraint_splitter
+        self._sizes = action_sizes(greedy.action_spec)
         self._greedy = greedy
         self._epsilon = epsilon
         self._probabilities = repeat_probabilities(mu, max_repeat)
@@ -54,8 +63,11 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
             self._held = np.zeros((num_envs,) + tuple(spec.shape), spec.dtype)
             self._left = np.zeros(num_envs, np.int64)
 
-    def _random_action(self):
+    def _random_action(self, mask=None):
         spec = self.action_spec
+        if mask is not None:
+            action = random_valid_actions(self.rng, mask, self._sizes)
+            return (action if spec.shape else action[0]).astype(spec.dtype)
         low = np.broadcast_to(spec.minimum, spec.shape)
         high = np.broadcast_to(spec.maximum, spec.shape)
         return self.rng.integers(low, high + 1, size=spec.shape).astype(spec.dtype)
@@ -63,10 +75,13 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
     def _action(self, time_step, policy_state, seed=None):
         if self._num_envs is not None:
             return self._batched_action(time_step)
+        mask = None if self._splitter is None else np.asarray(self._splitter(time_step.observation)[1])
         if time_step.is_first():  # a held action never crosses into a new episode
             self._left = 0
+        if self._left and mask is not None and not valid_actions(mask, self._held, self._sizes):
+            self._left = 0  # ruled out in this state: decided afresh
         if self._left == 0 and self.rng.random() < float(self._epsilon()):
-            self._held = self._random_action()
+            self._held = self._random_action(mask)
             self._left = 1 + int(self.rng.choice(len(self._probabilities), p=self._probabilities))
         if self._left > 0:
             self._left -= 1
@@ -76,10 +91,13 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
     def _batched_action(self, time_step):
         left = self._left
         left[time_step.is_first()] = 0
+        mask = None if self._splitter is None else np.asarray(self._splitter(time_step.observation)[1])
+        if mask is not None:
+            left[~valid_actions(mask, self._held, self._sizes)] = 0
         epsilon = float(self._epsilon())
         for i in np.flatnonzero(left == 0):
             if self.rng.random() < epsilon:
-                self._held[i] = self._random_action()
+                self._held[i] = self._random_action(None if mask is None else mask[i])
                 left[i] = 1 + int(self.rng.choice(len(self._probabilities), p=self._probabilities))
         holding = left > 0
         if holding.all():

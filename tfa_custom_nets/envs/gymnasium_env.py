@@ -29,6 +29,8 @@ from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
+from tfa_custom_nets.envs.action_masks import ActionMasks
+
 
 def spec_from_space(space: gym.Space, name: str) -> Any:
     """Maps a gymnasium space to a (nested) TF-Agents array spec.
@@ -178,14 +180,22 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
     (TF-Agents' `handle_auto_reset`), as `PyDriver` expects.
     """
 
-    def __init__(self, env: gym.Env, seed: int | None = None, check_finite: bool = True):
+    def __init__(self, env: gym.Env, seed: int | None = None, check_finite: bool = True,
+                 action_mask: str | None = None):
         super().__init__(handle_auto_reset=True)
         self._env = env
         self._seed = seed
         self._check_finite = check_finite
-        self._observation_spec = spec_from_space(env.observation_space, "observation")
-        self._action_spec = spec_from_space(env.action_space, "action")
         self._name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+        self._masks = ActionMasks(env, action_mask, self._name)
+        self._observation_space = self._masks.observation_space  # what the model sees: without the mask
+        self._observation_spec = spec_from_space(self._observation_space, "observation")
+        if self._masks.exposed:
+            self._observation_spec = collections.OrderedDict(
+                observation=self._observation_spec,
+                action_mask=array_spec.BoundedArraySpec((self._masks.size,), np.int8, 0, 1,
+                                                        name="observation/action_mask"))
+        self._action_spec = spec_from_space(env.action_space, "action")
         self._env_steps = 0
         self._info: dict = {}
         if seed is not None:
@@ -205,6 +215,16 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
     def get_info(self) -> dict:
         return self._info
 
+    @property
+    def invalid_actions(self) -> int | None:
+        """Actions this env was given that its action mask ruled out (None if it publishes no mask)."""
+        return self._masks.invalid_actions
+
+    @property
+    def action_mask(self) -> str | None:
+        """Where the agent's observations take their mask from: "info", "observation" or None."""
+        return self._masks.source
+
     def seed(self, seed: int | None) -> None:
         """Seeds the next reset (later resets continue the env's own RNG)."""
         self._seed = seed
@@ -212,13 +232,14 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
     def _reset(self) -> ts.TimeStep:
         observation, self._info = self._env.reset(seed=self._seed)
         self._seed = None  # reseeding every episode would replay the same episode
-        return ts.restart(self._observation(observation))
+        return ts.restart(self._observation(observation, self._info, terminated=False))
 
     def _step(self, action) -> ts.TimeStep:
+        self._masks.count(action)
         observation, reward, terminated, truncated, self._info = self._env.step(
             _to_env(self._env.action_space, action))
         self._env_steps += 1
-        observation = self._observation(observation)
+        observation = self._observation(observation, self._info, terminated)
         if not isinstance(reward, numbers.Real) or isinstance(reward, bool):
             shape = np.shape(reward) if isinstance(reward, (np.ndarray, list, tuple)) else None
             if not (shape == () and np.asarray(reward).dtype.kind in "iuf"):
@@ -237,14 +258,15 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
         step_type = _LAST if terminated or truncated else _MID
         return ts.TimeStep(step_type, reward, _ZERO if terminated else _ONE, observation)
 
-    def _observation(self, raw: Any) -> Any:
+    def _observation(self, raw: Any, info: dict, terminated: bool) -> Any:
         why = _mismatch(self._env.observation_space, raw, bounds=self._env_steps < CHECKED_STEPS)
         if why is not None:
             raise ValueError(
                 f"{self._name}: observation at env step {self._env_steps} does not fit the observation space "
                 f"{self._env.observation_space}: expected {why}. Fix the environment, or its observation_space "
                 "(a gymnasium wrapper such as TransformObservation can change both).")
-        observation = _from_env(self._env.observation_space, raw)
+        self._masks.read(raw, info, self._env_steps, terminated)
+        observation = _from_env(self._observation_space, self._masks.strip(raw))
         if self._check_finite:
             bad = _first_non_finite(observation, self._observation_spec)
             if bad is not None:
@@ -252,7 +274,7 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
                     f"{self._name}: observation at env step {self._env_steps} contains "
                     f"NaN or inf: {bad!r}. Expected finite values; fix the environment "
                     "or add a gymnasium observation wrapper that cleans them.")
-        return observation
+        return self._masks.with_mask(observation)
 
     def render(self, mode: str = "rgb_array"):
         """Returns `env.render()`; the mode is fixed by `render_mode` at make time."""
@@ -263,13 +285,17 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
         self._env.close()
 
 
-def load(env_id_or_env: str | gym.Env, seed: int | None = None, **make_kwargs) -> GymnasiumEnvironment:
+def load(env_id_or_env: str | gym.Env, seed: int | None = None, action_mask: str | None = None,
+         **make_kwargs) -> GymnasiumEnvironment:
     """A TF-Agents `PyEnvironment` around a gymnasium env.
 
     Args:
       env_id_or_env: a gymnasium id (made with `gymnasium.make(id, **make_kwargs)`)
         or an env instance.
       seed: seeds the first reset and the action/observation spaces.
+      action_mask: "info" (the env's `info["action_mask"]`) or "observation" (the `"action_mask"`
+        entry of its Dict observation) makes observations `{"observation": ..., "action_mask": ...}`
+        for `envs.action_mask_splitter` (see `envs.action_masks`); None leaves them as they are.
       **make_kwargs: passed to `gymnasium.make` (e.g. `max_episode_steps`).
     """
     if isinstance(env_id_or_env, str):
@@ -283,4 +309,4 @@ def load(env_id_or_env: str | gym.Env, seed: int | None = None, **make_kwargs) -
     else:
         raise TypeError(
             f"load() expected a gymnasium id or gymnasium.Env, got {type(env_id_or_env).__name__}.")
-    return GymnasiumEnvironment(env, seed=seed)
+    return GymnasiumEnvironment(env, seed=seed, action_mask=action_mask)

@@ -23,6 +23,12 @@ and one that places at least 22 + 5 * (0.4 - 0.2) = 23. The id's
 `reward_threshold` (22) is met by a greedy policy that places in most episodes.
 Episodes are cut at 200 steps (truncation, not termination).
 
+With `joint_limit` (radians) every joint stays within [-joint_limit, joint_limit]: it starts
+there, a turn past the limit stops at it, and `info["action_mask"]` (one 0/1 entry per turn of
+each joint, then the gripper's two; the layout `envs.load(..., action_mask="info")` reads) rules
+out the turns that would cross it. An agent without the mask can still choose them: the joint
+then stops at the limit, and the env's mask counts the choice as invalid.
+
 Observation (float32): cos and sin of each joint angle, the gripper position, the
 object position, the target position, gripper->object and object->target vectors,
 gripper closed, object held: `2 * joints + 12` numbers.
@@ -44,7 +50,7 @@ class RobotArmEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, joints: int = 2, bins: int = 3, max_turn: float = 0.2, grasp_radius: float = 0.2,
-                 place_radius: float = 0.2, turn_noise: float = 0.03):
+                 place_radius: float = 0.2, turn_noise: float = 0.03, joint_limit: float | None = None):
         if not (isinstance(joints, int) and joints >= 1):
             raise ValueError(f"RobotArm: joints must be an int >= 1, got {joints!r}.")
         if not (isinstance(bins, int) and bins >= 2):
@@ -53,7 +59,10 @@ class RobotArmEnv(gym.Env):
             raise ValueError("RobotArm: max_turn, grasp_radius and place_radius must be positive.")
         if not turn_noise >= 0:
             raise ValueError(f"RobotArm: turn_noise must be >= 0 (radians of actuation noise), got {turn_noise!r}.")
+        if joint_limit is not None and not max_turn <= joint_limit <= np.pi:
+            raise ValueError(f"RobotArm: joint_limit must be None or in [max_turn, pi] radians, got {joint_limit!r}.")
         self.turn_noise = float(turn_noise)
+        self.joint_limit = None if joint_limit is None else float(joint_limit)
         self.joints, self.bins = joints, bins
         self.turns = np.linspace(-max_turn, max_turn, bins)
         self.links = np.full(joints, 1.0 / joints)
@@ -88,16 +97,24 @@ class RobotArmEnv(gym.Env):
         radius, angle = self.np_random.uniform(*self.spawn_radii), self.np_random.uniform(-np.pi, np.pi)
         return radius * np.array([np.cos(angle), np.sin(angle)])
 
+    def _info(self, success: bool) -> dict:
+        info = {"success": success}
+        if self.joint_limit is not None:  # turns that stay within the limits, then the gripper's two choices
+            within = np.abs(self.angles[:, None] + self.turns[None, :]) <= self.joint_limit + 1e-9
+            info["action_mask"] = np.concatenate([within.ravel(), [True, True]]).astype(np.int8)
+        return info
+
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
-        self.angles = self.np_random.uniform(-np.pi, np.pi, self.joints)
+        limit = np.pi if self.joint_limit is None else self.joint_limit
+        self.angles = self.np_random.uniform(-limit, limit, self.joints)
         self.object = self._random_point()
         self.target = self._random_point()
         while np.linalg.norm(self.target - self.object) < 0.4:
             self.target = self._random_point()
         self.closed = self.held = self.grasped_once = False
         gripper = self._gripper()
-        return self._observation(gripper), {"success": False}
+        return self._observation(gripper), self._info(False)
 
     def step(self, action):
         action = np.asarray(action)
@@ -107,7 +124,10 @@ class RobotArmEnv(gym.Env):
         turns = self.turns[action[:-1]]
         if self.turn_noise:
             turns = turns + self.np_random.normal(0.0, self.turn_noise, self.joints)
-        self.angles = (self.angles + turns + np.pi) % (2 * np.pi) - np.pi
+        if self.joint_limit is None:
+            self.angles = (self.angles + turns + np.pi) % (2 * np.pi) - np.pi
+        else:
+            self.angles = np.clip(self.angles + turns, -self.joint_limit, self.joint_limit)
         gripper = self._gripper()
         if self.held:
             self.object = gripper.copy()
@@ -125,4 +145,4 @@ class RobotArmEnv(gym.Env):
                 terminated = True
         self.closed = close
         reward += self._potential(gripper) - before
-        return self._observation(gripper), reward, terminated, False, {"success": terminated}
+        return self._observation(gripper), reward, terminated, False, self._info(terminated)

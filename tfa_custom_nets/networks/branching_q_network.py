@@ -61,6 +61,16 @@ def _require_keras_2(name: str) -> None:
             "your script, or in the shell).")
 
 
+def _refuse_action_mask(input_tensor_spec, name: str) -> None:
+    """An action mask is the agent's to apply (acting, exploring, targets), never a model input."""
+    if isinstance(input_tensor_spec, dict) and "action_mask" in input_tensor_spec:
+        raise ValueError(
+            f"{name}: the observation spec has an 'action_mask' entry, which the model would take as an input "
+            "and the agent would never apply. Fix: build the network with observation_spec['observation'] and "
+            "give the agent observation_and_action_constraint_splitter=tfa_custom_nets.envs.action_mask_splitter "
+            "(or a splitter of your own).")
+
+
 def _output_spec_from_zeros(net: network.Network, input_tensor_spec, **kwargs):
     """The network's output spec from a call on zeros. TF-Agents' `create_variables` calls it on a
     random sample of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler
@@ -227,6 +237,7 @@ class BranchingQNetwork(network.Network):
             fit; the message says what was expected and how to fix it.
         """
         _require_keras_2(name)
+        _refuse_action_mask(input_tensor_spec, name)
         super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
         self._branch_sizes = _branch_sizes(action_spec, name)
         self._dueling = bool(dueling)

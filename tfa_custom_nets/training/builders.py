@@ -42,7 +42,13 @@ def make_env(env_config: EnvConfig, seed: int | None = None) -> envs.GymnasiumEn
                          "pprint_registry()` lists them), or an env.make factory that registers it.") from error
     if env_config.joint_actions:
         gym_env = envs.JointActionWrapper(gym_env)
-    return envs.load(gym_env, seed=seed)
+    return envs.load(gym_env, seed=seed, action_mask=env_config.action_mask)
+
+
+def mask_splitter(config: TrainConfig):
+    """The agent's `observation_and_action_constraint_splitter`: `envs.action_mask_splitter` when the
+    env's observations carry a mask (`env.action_mask`), else None."""
+    return envs.action_mask_splitter if config.env.action_mask else None
 
 
 def branch_spec(env: envs.GymnasiumEnvironment, action_spec):
@@ -79,8 +85,11 @@ def seed_everything(seed: int) -> None:
 
 
 def make_q_network(config: TrainConfig, observation_spec, action_spec, model_action_spec):
-    """The network that fits the agent kind and the action spec, around the config's Keras model."""
+    """The network that fits the agent kind and the action spec, around the config's Keras model (which
+    sees the observation without its action mask)."""
     model_fn = resolve_ref(config.network.model, "network.model")
+    if mask_splitter(config) is not None:
+        observation_spec, _ = mask_splitter(config)(observation_spec)
 
     def build():
         return model_fn(observation_spec, model_action_spec, **config.network.kwargs)
@@ -150,6 +159,7 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
         target_update_period=agent_config.target_update_period,
         target_update_tau=agent_config.target_update_tau,
         train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"),
+        observation_and_action_constraint_splitter=mask_splitter(config),
         **kind_kwargs,
     )
     agent.initialize()
@@ -181,5 +191,5 @@ def make_collect_policy(config: TrainConfig, agent, num_envs: int | None, seed: 
     if config.agent.exploration == "ez_greedy":
         return EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=num_envs is not None), epsilon=epsilon,
                                 mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat, seed=seed,
-                                num_envs=num_envs)
+                                num_envs=num_envs, observation_and_action_constraint_splitter=mask_splitter(config))
     return CompiledPyPolicy(agent.collect_policy, batched=num_envs is not None)

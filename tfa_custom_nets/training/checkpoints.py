@@ -59,6 +59,8 @@ class LoopState:
     replay_items: int = 0
     refill_steps: int = 0
     """Random env steps that refilled an emptied replay on a resume: like the warm-up, they make no updates due."""
+    invalid_actions: dict | None = None
+    """Actions the env's mask ruled out, taken so far: `{"collect": n, "greedy_eval": m}` (envs with masks)."""
 
     @classmethod
     def start(cls, config: TrainConfig) -> LoopState:

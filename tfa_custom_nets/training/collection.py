@@ -12,7 +12,8 @@ import numpy as np
 from tf_agents.drivers import py_driver
 from tf_agents.policies import random_py_policy
 
-from tfa_custom_nets.training.builders import make_collect_policy
+from tfa_custom_nets.agents.masked_random import MaskedRandomPyPolicy
+from tfa_custom_nets.training.builders import make_collect_policy, mask_splitter
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
 
@@ -39,6 +40,7 @@ class Collector:
     def __init__(self, config: TrainConfig, agent, env, num_envs: int | None, observer, epsilon, seed: int,
                  steps_per_call: int):
         self.env, self.num_envs, self.seed = env, num_envs, seed
+        self._splitter = mask_splitter(config)
         self._epsilon_fn, self._epsilon = epsilon, 1.0
         self.returns, self.counter = EpisodeReturns(window=10), StepCounter()
         self._observers = [observer, self.returns, self.counter]
@@ -52,9 +54,12 @@ class Collector:
         self.total = 0  # env steps this collector has taken
 
     def warm_up(self, steps: int) -> int:
-        """Uniform random actions for `steps` env steps (a batch may pass it); returns the steps taken."""
-        policy = random_py_policy.RandomPyPolicy(self.env.time_step_spec(), self.env.action_spec(), seed=self.seed,
-                                                 outer_dims=() if self.num_envs is None else (self.num_envs,))
+        """Uniform random (valid) actions for `steps` env steps (a batch may pass it); returns the steps taken."""
+        if self._splitter is not None:
+            policy = MaskedRandomPyPolicy(self.env.time_step_spec(), self.env.action_spec(), self._splitter, self.seed)
+        else:
+            policy = random_py_policy.RandomPyPolicy(self.env.time_step_spec(), self.env.action_spec(), seed=self.seed,
+                                                     outer_dims=() if self.num_envs is None else (self.num_envs,))
         return self._run(py_driver.PyDriver(self.env, policy, self._observers, max_steps=steps))
 
     def collect(self) -> int:

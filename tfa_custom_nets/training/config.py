@@ -53,9 +53,18 @@ class EnvConfig:
     joint_actions: bool = False
     """Wrap a MultiDiscrete env in `JointActionWrapper` (one index per combination) so the stock
     `dqn`/`ddqn` agent learns it through `JointQNetwork`; the model still gets the `(D,)` spec."""
+    action_mask: str | None = None
+    """Where the env publishes its action mask: `info` (`info["action_mask"]`, as Taxi does) or
+    `observation` (an `"action_mask"` entry of a Dict observation). The agent then never acts on,
+    explores or bootstraps from a masked action (`envs.action_masks`); None: no masking."""
 
     def __post_init__(self):
         _check_types(self)
+        _require(self.action_mask in (None, "info", "observation"),
+                 f"env.action_mask must be None, 'info' or 'observation', got {self.action_mask!r}.")
+        _require(not (self.action_mask and self.joint_actions),
+                 "env.action_mask with env.joint_actions=True: a per-branch mask does not carry over to joint "
+                 "indices here. Fix: agent.kind='bdq' (masks per branch), or turn joint_actions off.")
         _require(self.threshold is None or math.isfinite(self.threshold),
                  f"env.threshold must be a finite number or None, got {self.threshold}.")
 

@@ -63,12 +63,14 @@ class LoopCore:
       epsilon: the collect policy's exploration rate, a function (logged with each evaluation).
       returns: the training episodes' `EpisodeReturns`, where this process sees them.
       rng: `(train_envs, collect_policy)` whose random streams a checkpoint keeps, where the role has them.
+      train_envs: the envs this process collects from, where it has them: their invalid actions are counted.
     """
 
     def __init__(self, config: TrainConfig, agent, run_dir: Path, replay, state: LoopState, env_steps_var,
-                 epsilon, threshold: float | None, resumed: bool = False, returns=None, rng=None):
+                 epsilon, threshold: float | None, resumed: bool = False, returns=None, rng=None, train_envs=None):
         self.config, self.run_dir, self.replay, self.state = config, run_dir, replay, state
-        self.returns, self.rng = returns, rng
+        self.returns, self.rng, self.train_envs = returns, rng, train_envs
+        self._invalid_before = dict(state.invalid_actions or {})
         self.evaluations = Evaluations(config, agent, run_dir, state, epsilon, threshold, returns, resumed)
         self.checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, self.evaluations.best_weights)
         if resumed:
@@ -87,8 +89,20 @@ class LoopCore:
         self.state.train_seconds += now - self._tick
         self._tick = now
 
+    def invalid_actions(self) -> dict | None:
+        """Actions the env's mask ruled out, taken by the collect policies and by the greedy evaluations of the
+        whole run (earlier processes included); None for envs that publish no mask."""
+        counts = {"greedy_eval": [env.invalid_actions for env in self.evaluations.envs]}
+        if self.train_envs is not None:
+            counts["collect"] = [env.invalid_actions for env in self.train_envs]
+        if all(count is None for values in counts.values() for count in values) and not self._invalid_before:
+            return None
+        return {key: self._invalid_before.get(key, 0) + sum(count or 0 for count in values)
+                for key, values in counts.items()}
+
     def save(self) -> None:
         state = self.state
+        state.invalid_actions = self.invalid_actions()
         if self.returns is not None:
             state.recent_returns = list(self.returns.recent)
         state.loss = None if math.isnan(self.loss) else self.loss
@@ -137,7 +151,7 @@ class LoopCore:
         self.evaluations.save_policies()
         state = self.state
         summary = {**self.evaluations.summary(state.updates, state.train_seconds, time.perf_counter() - self.start),
-                   **extra}
+                   "invalid_actions": self.invalid_actions(), **extra}
         write_json(self.run_dir / "summary.json", summary)
         self.evaluations.plot()
         return summary

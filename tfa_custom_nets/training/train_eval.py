@@ -77,7 +77,7 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
         updater = Updater(train_step, replay, asynchronous=config.async_updates and not config.deterministic)
         core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon,
                         env_threshold(config, train_envs[0]), resumed=resume, returns=collector.returns,
-                        rng=(train_envs, collector.policy))
+                        rng=(train_envs, collector.policy), train_envs=train_envs)
         bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
                    mininterval=1.0, dynamic_ncols=True, desc=config.name)
         try:
