@@ -56,7 +56,7 @@ def row(path: Path) -> list[str] | None:
     env = runs[0].get("env_id", "")
     random_policy = data.get("random_policy") or {}
     name = f"[{path.parent.name}/{path.stem}]({path.parent.name}/{path.with_suffix('.md').name})"
-    overrides = data.get("overrides") or []
+    overrides = [o for o in data.get("overrides") or [] if not o.startswith("progress=")]  # display only
     return [
         name + (f" (`{' '.join(overrides)}`)" if overrides else ""),
         env,

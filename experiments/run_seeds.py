@@ -82,6 +82,12 @@ def main() -> None:
         lines.append(f"| {s['seed']} | {reached if threshold is not None else ''}{best:.1f} ({best_step}) | "
                      f"{s['eval_mean']:.1f} ± {s['eval_std']:.1f} | {s['env_steps_per_s']:.0f} | "
                      f"{s['wall_seconds']:.0f} |")
+    invalid = [s.get("invalid_actions") for s in summaries]
+    if all(counts is not None for counts in invalid):  # envs that publish an action mask
+        collect = ", ".join(f"{counts.get('collect', 0):,}" for counts in invalid)
+        greedy = ", ".join(f"{counts['greedy_eval']:,}" for counts in invalid)
+        lines += ["", "Actions the env's mask rules out, taken over each whole run (seeds in order): by the collect "
+                  f"policy (warm-up included) {collect}; by the greedy evaluations {greedy}."]
     episodes = summaries[0]["eval_episodes"]
     lines += ["", f"Each eval: the greedy policy over {episodes} episodes. A uniform-random policy on the same "
               f"evaluation ({len(random_scores)} episodes): {random_scores.mean():.2f} ± {random_scores.std():.2f}."]

@@ -9,6 +9,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from tests.conftest import HAS_REVERB
+from tfa_custom_nets.envs import action_mask_splitter
 from tfa_custom_nets.training import (
     branch_spec,
     list_presets,
@@ -21,28 +22,30 @@ from tfa_custom_nets.training import (
 )
 
 TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8", "replay.capacity=1000",
-        "eval_interval=120", "eval_episodes=2", "checkpoint_interval=120", "progress=False",
-        "env.make_kwargs={'max_episode_steps': 50}"]
+        "eval_interval=120", "eval_episodes=2", "checkpoint_interval=120", "progress=False"]
 
 
 def test_the_documented_presets_exist():
     assert {"cartpole", "cartpole_reverb", "cartpole_prioritized", "mountaincar", "minatar_breakout", "pong",
-            "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq", "acrobot", "lunarlander"
-            } <= set(list_presets())
+            "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq", "acrobot", "lunarlander", "taxi",
+            "robot_arm_masked"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
-    config = override(load_preset(name), [*TINY, f"run_dir={str(tmp_path / name)!r}"])
+    preset = load_preset(name)
+    short_episodes = {**preset.env.make_kwargs, "max_episode_steps": 50}  # the preset's env, episodes cut short
+    config = override(preset, [*TINY, f"env.make_kwargs={short_episodes!r}", f"run_dir={str(tmp_path / name)!r}"])
     if config.uses_reverb and not HAS_REVERB:  # the modern stack: env, model and agent on the in-memory replay
         config = override(config, ["replay.backend='memory'", "replay.prioritized=False"])
     env = make_env(config.env)
     obs_spec, action_spec = tensor_spec.from_spec(env.observation_spec()), tensor_spec.from_spec(env.action_spec())
     model_spec = branch_spec(env, action_spec)
     env.close()
-    model = resolve_ref(config.network.model)(obs_spec, model_spec, **config.network.kwargs)
+    model_obs_spec = action_mask_splitter(obs_spec)[0] if config.env.action_mask else obs_spec  # the mask: the agent's
+    model = resolve_ref(config.network.model)(model_obs_spec, model_spec, **config.network.kwargs)
     # The model keeps the env's dtype at its input: pixels stay uint8 and boards bool in the replay.
-    assert model.inputs[0].dtype == obs_spec.dtype or obs_spec.dtype == tf.float32
+    assert model.inputs[0].dtype == model_obs_spec.dtype or model_obs_spec.dtype == tf.float32
     make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)

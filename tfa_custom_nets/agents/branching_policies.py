@@ -33,9 +33,10 @@ def mask_padding(q_values: tf.Tensor, branch_sizes, mask: tf.Tensor | None = Non
     """`[B, D, max n_d]` Q-values with every entry past branch d's size set to -inf: padded actions can
     never be chosen, even when a branch's real values lie below the network's finite padding value.
     With a flat `[B, sum(n_d)]` action `mask`, masked actions are set to -inf too."""
-    valid = tf.constant(np.arange(max(branch_sizes))[None, :] < np.asarray(branch_sizes)[:, None])  # [D, max n_d]
-    if mask is not None:
-        valid = branch_mask(mask, branch_sizes)
+    if mask is None:
+        valid = tf.constant(np.arange(max(branch_sizes))[None, :] < np.asarray(branch_sizes)[:, None])  # [D, max n_d]
+    else:
+        valid = branch_mask(mask, branch_sizes)  # padding included
     return tf.where(valid, q_values, tf.constant(-np.inf, q_values.dtype))
 
 
@@ -99,8 +100,8 @@ class BranchingEpsilonGreedyPolicy(tf_policy.TFPolicy):
         """`policy`: a BranchingQPolicy; `epsilon`: a float, a scalar tensor or a callable returning one."""
         self._greedy_policy = greedy_policy.GreedyPolicy(policy)
         self._epsilon = epsilon
-        self._sizes = tf.constant(branch_sizes_of(policy.action_spec), policy.action_spec.dtype)
         self._branch_sizes = branch_sizes_of(policy.action_spec)
+        self._sizes = tf.constant(self._branch_sizes, policy.action_spec.dtype)
         super().__init__(policy.time_step_spec, policy.action_spec, policy.policy_state_spec, policy.info_spec,
                          emit_log_probability=policy.emit_log_probability, name=name,
                          observation_and_action_constraint_splitter=policy.observation_and_action_constraint_splitter)
@@ -124,8 +125,7 @@ class BranchingEpsilonGreedyPolicy(tf_policy.TFPolicy):
         else:  # the largest of uniform scores over the valid actions: a uniform valid action
             valid = branch_mask(mask, self._branch_sizes)
             scores = tf.where(valid, tf.random.uniform(tf.shape(valid), seed=seeds()), -1.0)
-            uniform = tf.argmax(scores, axis=-1, output_type=tf.int64)
-            uniform = tf.cast(uniform, self._sizes.dtype)
+            uniform = tf.cast(tf.argmax(scores, axis=-1), self._sizes.dtype)
         epsilon = self._epsilon() if callable(self._epsilon) else self._epsilon
         explore = tf.random.uniform(shape, seed=seeds()) < tf.cast(epsilon, tf.float32)
         action = tf.where(explore, uniform, greedy.action)
