@@ -3,12 +3,13 @@ ez-greedy), the greedy evaluations and the exported SavedModel take no action th
 out, counted by the env at every step; the same run without the mask takes many."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from tfa_custom_nets import cli, envs
-from tfa_custom_nets.training import EnvConfig, TrainConfig, override, train_eval
+from tfa_custom_nets.training import EnvConfig, TrainConfig, load_run_config, override, train_eval
 
 TAXI_MODEL = "experiments/taxi/experiment.py:build_q_model"
 
@@ -34,10 +35,28 @@ def test_masked_taxi_run_takes_no_invalid_action_and_the_unmasked_one_takes_many
                                                                            "'hidden_units': [16]}"]), tmp_path, "u")
     counts = train_eval(unmasked)["invalid_actions"]
     assert counts["collect"] > 500  # the random warm-up alone picks a ruled-out move about half the time
+    # The counts live in the checkpoint: a resume of the finished run (its finish removed) collects nothing
+    # more and still reports them.
+    for finished in ("summary.json", "policy", "best_policy"):
+        path = tmp_path / "u" / finished
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    resumed = train_eval(load_run_config(tmp_path / "u" / "config.json").replace(run_dir=str(tmp_path / "u")),
+                         resume=True)["invalid_actions"]
+    assert resumed["collect"] == counts["collect"] and resumed["greedy_eval"] >= counts["greedy_eval"]
     # The exported policy, loaded by `tfa-nets eval`, feeds the env's mask to the SavedModel.
     assert cli.main(["eval", str(tmp_path / "m"), "--episodes", "4"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["invalid_actions"] == 0
+
+
+@pytest.mark.reverb
+def test_masked_taxi_on_prioritized_reverb_replay_takes_no_invalid_action(tmp_path):
+    config = short(override(taxi("info"), [f"network.model={TAXI_MODEL!r}", "network.kwargs={'embedding': 8, "
+                                                                           "'hidden_units': [16]}",
+                                           "replay.prioritized=True"]), tmp_path, "p")
+    assert config.uses_reverb  # the masks travel through Reverb's table and back into the update
+    summary = train_eval(config)
+    assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0} and summary["updates"] > 1000
 
 
 @pytest.mark.parametrize("exploration", ["epsilon_greedy", "ez_greedy"])
