@@ -5,6 +5,7 @@ out, counted by the env at every step; the same run without the mask takes many.
 import json
 import shutil
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -72,6 +73,21 @@ def test_masked_branching_run_with_joint_limits_takes_no_invalid_action(explorat
     assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0}
 
 
+def test_joint_actions_take_the_joint_mask_and_the_stock_agent_respects_it(tmp_path):
+    """MultiDiscrete([5, 5, 2]) as 50 joint indices: a combination is valid when each branch action is."""
+    wrapper = envs.JointActionWrapper(gym.make("tfa_custom_nets/RobotArm-v0", joints=1, bins=3, joint_limit=1.0))
+    info = wrapper._joint_mask({"action_mask": np.array([1, 0, 1, 0, 1], np.int8)})  # turns {0, 2}, gripper {1}
+    assert np.flatnonzero(info["action_mask"]).tolist() == [wrapper.joint_index([0, 1]), wrapper.joint_index([2, 1])]
+    with pytest.raises(ValueError, match=r"shape \(4,\); expected \(5,\).*3 \+ 2"):
+        wrapper._joint_mask({"action_mask": np.ones(4)})
+    config = TrainConfig(env=EnvConfig(id="tfa_custom_nets/RobotArm-v0", action_mask="info", joint_actions=True,
+                                       make_kwargs={"joints": 2, "bins": 5, "joint_limit": 0.5}),
+                         num_envs=2, update_every=4)
+    config = short(override(config, ["agent.kind='ddqn'", "network.model='tfa_custom_nets.models:branching_q_model'",
+                                     "network.kwargs={'hidden_units': [16], 'head_units': 8}"]), tmp_path, "joint")
+    assert train_eval(config)["invalid_actions"] == {"collect": 0, "greedy_eval": 0}
+
+
 def test_joint_limits_clip_the_arm_and_mask_the_turns_that_cross_them():
     env = envs.load("tfa_custom_nets/RobotArm-v0", seed=0, action_mask="info", joints=2, bins=5, joint_limit=0.5)
     arm = env.gym_env.unwrapped
@@ -91,7 +107,7 @@ def test_joint_limits_clip_the_arm_and_mask_the_turns_that_cross_them():
 
 @pytest.mark.parametrize("values, message", [
     ({"action_mask": "yes"}, "env.action_mask must be None, 'info' or 'observation'"),
-    ({"action_mask": "info", "joint_actions": True}, "does not carry over to joint indices.*kind='bdq'"),
+    ({"action_mask": "observation", "joint_actions": True}, "only from info\\['action_mask'\\].*kind='bdq'"),
 ])
 def test_mask_config_values_are_checked(values, message):
     with pytest.raises(ValueError, match=message):

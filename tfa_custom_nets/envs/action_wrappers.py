@@ -3,7 +3,9 @@
 - `JointActionWrapper`: `MultiDiscrete(nvec)` -> `Discrete(prod(nvec))`, so the stock
   `DqnAgent` can learn a small multi-action problem (with `networks.JointQNetwork`).
   Index `j` is the C-order (row-major) ravel of the per-branch actions: the first
-  branch varies slowest, as `np.ravel_multi_index(actions, nvec)`.
+  branch varies slowest, as `np.ravel_multi_index(actions, nvec)`. A per-branch
+  `info["action_mask"]` (`sum(nvec)` entries, branch 0's first) becomes the joint one
+  (`prod(nvec)` entries): a combination is valid when each of its branch actions is.
 - `DiscretizeActions`: `Box` -> `MultiDiscrete([bins] * dims)` for `BranchingDqnAgent`.
   Bin `k` of `n` is `low + k * (high - low) / (n - 1)`: the bounds themselves are
   actions (gymnasium's `DiscretizeAction` uses bin centres, which never reach them),
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import gymnasium as gym
@@ -38,6 +41,28 @@ class JointActionWrapper(gym.ActionWrapper):
         if not 0 <= index < self.action_space.n:
             raise ValueError(f"JointActionWrapper: joint action {index} is outside [0, {self.action_space.n}).")
         return np.array(np.unravel_index(index, self.nvec), dtype=np.int64) + self.start
+
+    def reset(self, **kwargs):
+        observation, info = self.env.reset(**kwargs)
+        return observation, self._joint_mask(info)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(self.action(action))
+        return observation, reward, terminated, truncated, self._joint_mask(info)
+
+    def _joint_mask(self, info: dict) -> dict:
+        """`info` with a per-branch `action_mask` replaced by the joint one."""
+        mask = info.get("action_mask") if isinstance(info, dict) else None
+        if mask is None:
+            return info
+        mask = np.asarray(mask).astype(bool)
+        if mask.shape != (int(self.nvec.sum()),):
+            raise ValueError(
+                f"JointActionWrapper: info['action_mask'] has shape {mask.shape}; expected ({int(self.nvec.sum())},), "
+                f"one entry per action of each branch ({' + '.join(map(str, self.nvec))}), branch 0's first.")
+        branches = np.split(mask, np.cumsum(self.nvec)[:-1])
+        joint = functools.reduce(np.logical_and.outer, branches).ravel()  # C order, as `joint_index`
+        return {**info, "action_mask": joint.astype(np.int8)}
 
     def joint_index(self, action) -> int:
         """The wrapped env's action vector -> its joint index (the inverse of `action`)."""

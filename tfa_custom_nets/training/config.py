@@ -62,9 +62,10 @@ class EnvConfig:
         _check_types(self)
         _require(self.action_mask in (None, "info", "observation"),
                  f"env.action_mask must be None, 'info' or 'observation', got {self.action_mask!r}.")
-        _require(not (self.action_mask and self.joint_actions),
-                 "env.action_mask with env.joint_actions=True: a per-branch mask does not carry over to joint "
-                 "indices here. Fix: agent.kind='bdq' (masks per branch), or turn joint_actions off.")
+        _require(not (self.action_mask == "observation" and self.joint_actions),
+                 "env.action_mask='observation' with env.joint_actions=True: JointActionWrapper turns a per-branch "
+                 "mask into the joint one only from info['action_mask']. Fix: agent.kind='bdq' (masks per branch), "
+                 "or a wrapper that moves the mask into info.")
         _require(self.threshold is None or math.isfinite(self.threshold),
                  f"env.threshold must be a finite number or None, got {self.threshold}.")
 
