@@ -11,14 +11,18 @@ with n the actions of a Discrete space, or `sum(nvec)` for a MultiDiscrete one: 
 carries the mask of its own observation, so a stored transition's next observation carries the
 next state's mask, which the (double-)Q target needs. Give the agent the matching splitter:
 
+    import tensorflow as tf
     from tf_agents.agents.dqn import dqn_agent
+    from tf_agents.specs import tensor_spec
     from tfa_custom_nets import envs
     from tfa_custom_nets.networks import KerasQNetwork
 
     env = envs.load("Taxi-v4", action_mask="info")
-    observation_spec = tensor_spec.from_spec(env.observation_spec())["observation"]
-    q_net = KerasQNetwork(observation_spec, action_spec, build_model)   # the model never sees the mask
-    agent = dqn_agent.DdqnAgent(time_step_spec, action_spec, q_net, optimizer,
+    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+    action_spec = tensor_spec.from_spec(env.action_spec())
+    state_spec = time_step_spec.observation["observation"]      # the model never sees the mask
+    q_net = KerasQNetwork(state_spec, action_spec, build_model)  # build_model: your Keras model
+    agent = dqn_agent.DdqnAgent(time_step_spec, action_spec, q_net, tf.keras.optimizers.Adam(1e-3),
                                 observation_and_action_constraint_splitter=envs.action_mask_splitter)
 
 Checked at every step: the mask's length against the action space, 0/1 values, and at least one

@@ -33,6 +33,11 @@ Usage:
     q_values, _ = q_net(tf.zeros([1, 6]))   # [1, 2, 3]; q_values[0, 1, 2] is padding
     # then: BranchingDqnAgent(time_step_spec, action_spec, q_network=q_net, optimizer=...)
 
+With action masks, build the network on the observation without its mask and give
+`BranchingDqnAgent` the splitter (a flat mask of `sum(n_d)` entries, branch 0's first): it masks
+each branch's acting, exploration and double-Q target. A spec with an `action_mask` entry is
+refused: the model would take the mask as an input and the agent would never apply it.
+
 This file imports only tensorflow, tf_agents and numpy: copy it into your project.
 """
 

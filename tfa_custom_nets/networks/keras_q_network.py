@@ -36,6 +36,12 @@ Usage:
         time_step_spec, action_spec, q_network=q_net,
         optimizer=tf.keras.optimizers.Adam(1e-3))
 
+With action masks, build the network on the observation without its mask and give the agent
+the splitter: `DqnAgent(..., observation_and_action_constraint_splitter=splitter)` masks acting,
+exploration and the target (`tfa_custom_nets.envs.action_mask_splitter` reads the observations
+`tfa_custom_nets.envs.load(..., action_mask=...)` writes). A spec with an `action_mask` entry is
+refused: the model would take the mask as an input and the agent would never apply it.
+
 This file imports only tensorflow, tf_agents and numpy: copy it into your project.
 """
 
