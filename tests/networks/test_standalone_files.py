@@ -32,11 +32,19 @@ for name in sys.argv[1:]:
     model = lambda: tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(width)])
     head = lambda width, name=None: lambda: tf.keras.Sequential([tf.keras.Input((4,)),
                                                                  tf.keras.layers.Dense(width, name=name)])
+    box = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
     if "value" in name:
         out, _ = cls(obs, head(1))(tf.zeros([1, 4]))
-    elif "actor" in name:
+    elif "distribution" in name:
         out, _ = cls(obs, spec, head(2, "logits"))(tf.zeros([1, 4]))
         out = out.logits
+    elif "actor" in name:
+        out, _ = cls(obs, box, head(2))(tf.zeros([1, 4]))
+    elif "critic" in name:
+        def two_inputs():
+            o, a = tf.keras.Input((4,), name="observation"), tf.keras.Input((2,), name="action")
+            return tf.keras.Model([o, a], tf.keras.layers.Dense(1)(tf.keras.layers.Concatenate()([o, a])))
+        out, _ = cls((obs, box), two_inputs)((tf.zeros([1, 4]), tf.zeros([1, 2])))
     else:
         out, _ = cls(obs, spec, model, **extra)(tf.zeros([1, 4]))
     print(name, out.shape)
@@ -126,6 +134,10 @@ def actor():
     return tf.keras.Model(inputs, {"turn_mean": tf.keras.layers.Dense(2)(trunk),
                                    "turn_std": tf.keras.layers.Dense(2)(trunk),
                                    "grip_logits": tf.keras.layers.Dense(2)(trunk)})
+# Observations and rewards within [-1, 1]: an unbounded spec samples values near 1e37 (a saturated tanh,
+# an infinite squared TD error).
+step_spec = ts.time_step_spec(tensor_spec.BoundedTensorSpec((4,), tf.float32, -1.0, 1.0),
+                              reward_spec=tensor_spec.BoundedTensorSpec((), tf.float32, -1.0, 1.0))
 env = random_tf_environment.RandomTFEnvironment(step_spec, mixed, batch_size=1)
 agent = ppo_clip_agent.PPOClipAgent(step_spec, mixed, optimizer(), actor_net=KerasActorDistributionNetwork(
     obs, mixed, actor), value_net=KerasValueNetwork(obs, model(1)), num_epochs=1)
@@ -143,6 +155,33 @@ step = ts.restart(observations, batch_size=8)
 ours, theirs = policy.action(step).action, loaded.action(step).action
 same = np.allclose(ours["turn"], theirs["turn"], rtol=1e-5) and np.array_equal(ours["grip"], theirs["grip"])
 print("keras_actor_distribution_network+keras_value_network PPOClipAgent", np.isfinite(loss), moved, same)
+
+# TD3 with the deterministic actor and the critic files.
+from tf_agents.agents.td3 import td3_agent
+from keras_actor_network import KerasActorNetwork
+from keras_critic_network import KerasCriticNetwork
+
+box = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
+def critic():
+    o, a = tf.keras.Input((4,), name="observation"), tf.keras.Input((2,), name="action")
+    x = tf.keras.layers.Dense(16, activation="relu")(tf.keras.layers.Concatenate()([o, a]))
+    return tf.keras.Model([o, a], tf.keras.layers.Dense(1)(x))
+env = random_tf_environment.RandomTFEnvironment(step_spec, box, batch_size=1)
+agent = td3_agent.Td3Agent(step_spec, box, actor_network=KerasActorNetwork(obs, box, model(2)),
+                           critic_network=KerasCriticNetwork((obs, box), critic), actor_optimizer=optimizer(),
+                           critic_optimizer=optimizer(), actor_update_period=1)
+agent.initialize()
+buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(agent.collect_data_spec, batch_size=1, max_length=32)
+dynamic_step_driver.DynamicStepDriver(env, agent.collect_policy, [buffer.add_batch], num_steps=16).run()
+experience = next(iter(buffer.as_dataset(sample_batch_size=8, num_steps=2)))[0]
+before = [v.numpy().copy() for v in agent.policy.variables()]
+loss = float(agent.train(experience).loss)
+moved = any(not np.allclose(a, b.numpy()) for a, b in zip(before, agent.policy.variables()))
+directory = f"{sys.argv[1]}/td3"
+policy_saver.PolicySaver(agent.policy, batch_size=None).save(directory)
+loaded = tf.saved_model.load(directory)
+same = np.allclose(loaded.action(step).action.numpy(), agent.policy.action(step).action.numpy(), rtol=1e-5)
+print("keras_actor_network+keras_critic_network Td3Agent", np.isfinite(loss), moved, same)
 """
 
 
@@ -156,7 +195,7 @@ def test_network_files_copied_alone_train_in_their_stock_agents_and_reload_their
     result = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "exports")],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [line.split()[-3:] for line in result.stdout.splitlines()] == [["True", "True", "True"]] * 5, result.stdout
+    assert [line.split()[-3:] for line in result.stdout.splitlines()] == [["True", "True", "True"]] * 6, result.stdout
 
 
 KERAS_3 = """
@@ -168,7 +207,9 @@ for name in sys.argv[1:]:
     cls = next(getattr(module, attr) for attr in dir(module)
                if attr.lower() == name.replace("_", "") and isinstance(getattr(module, attr), type))
     specs = [tensor_spec.TensorSpec((4,), tf.float32)]
-    if "value" not in name:
+    if "critic" in name:
+        specs = [(specs[0], tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0))]
+    elif "value" not in name:
         specs.append(tensor_spec.BoundedTensorSpec((), tf.int64, 0, 1))
     try:
         cls(*specs, None, **({"branch_sizes": [2]} if "joint" in name else {}))
