@@ -238,8 +238,8 @@ def test_every_network_file_refuses_keras_3_behind_tf_keras_with_the_fix(tmp_pat
         assert "set TF_USE_LEGACY_KERAS=1 before TensorFlow is first imported" in line
 
 
-SHARED_HELPERS = ("_require_keras_2", "_output_spec_from_zeros", "_fresh_model", "_check_inputs",
-                  "_declared_input_dtypes", "_model_inputs", "_cast")
+SHARED_HELPERS = ("_require_keras_2", "_output_spec_from_zeros", "_fresh_model", "_check_feed_forward",
+                  "_check_inputs", "_declared_input_dtypes", "_model_inputs", "_cast")
 
 
 def test_copied_helpers_stay_identical_across_network_files():

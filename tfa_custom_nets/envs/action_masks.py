@@ -134,15 +134,17 @@ class ActionMasks:
         if mask.dtype != np.bool_ and not np.all((mask == 0) | (mask == 1)):
             raise ValueError(f"{where} holds {mask!r}; expected 0/1 (or bool) entries, 1 for a valid action.")
         mask = mask.astype(np.int8)
-        for branch, (offset, size) in enumerate(zip(self.offsets, self.sizes)):
-            if not mask[offset:offset + size].any():
-                if terminated:  # never acted on nor bootstrapped from
-                    return np.ones(self.size, np.int8)
-                last = offset + size - 1
-                branch_text = "" if len(self.sizes) == 1 else f" in branch {branch} (entries {offset}-{last})"
-                raise ValueError(f"{where} rules out every action{branch_text}, in a state that is not terminal: "
-                                 "the agent has nothing to take. Fix the env's mask (at least one valid action "
-                                 "per branch), or end the episode there with terminated=True.")
+        empty = ~np.logical_or.reduceat(mask != 0, self.offsets)  # per branch: no valid action
+        if empty.any():
+            if terminated:  # never acted on nor bootstrapped from
+                return np.ones(self.size, np.int8)
+            branch = int(np.argmax(empty))
+            offset, size = self.offsets[branch], self.sizes[branch]
+            last = offset + size - 1
+            branch_text = "" if len(self.sizes) == 1 else f" in branch {branch} (entries {offset}-{last})"
+            raise ValueError(f"{where} rules out every action{branch_text}, in a state that is not terminal: "
+                             "the agent has nothing to take. Fix the env's mask (at least one valid action "
+                             "per branch), or end the episode there with terminated=True.")
         return mask
 
     def count(self, action) -> None:

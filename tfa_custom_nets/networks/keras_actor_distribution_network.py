@@ -24,7 +24,6 @@ Usage (PPO on a dict action: a continuous turn and a discrete grip):
     import tensorflow as tf
     from tf_agents.agents.ppo import ppo_clip_agent
     from tf_agents.specs import tensor_spec
-from tf_agents.utils import nest_utils
     from keras_actor_distribution_network import KerasActorDistributionNetwork  # or tfa_custom_nets.networks
     from keras_value_network import KerasValueNetwork
 
@@ -113,8 +112,8 @@ def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
             raise ValueError(
                 f"{name}: layer {layer.name!r} ({type(layer).__name__}) is recurrent or stateful; this network "
                 "is feed-forward (one observation per step, nothing carried between steps). Fix: TF-Agents' "
-                "ActorDistributionRnnNetwork / ValueRnnNetwork for recurrent ones, or a feed-forward model over "
-                "stacked frames (gymnasium.wrappers.FrameStackObservation).")
+                "recurrent networks (QRnnNetwork, ActorDistributionRnnNetwork, ValueRnnNetwork, CriticRnnNetwork), "
+                "or a feed-forward model over stacked frames (gymnasium.wrappers.FrameStackObservation).")
 
 
 def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:

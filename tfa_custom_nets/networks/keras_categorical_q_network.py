@@ -110,8 +110,8 @@ def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
             raise ValueError(
                 f"{name}: layer {layer.name!r} ({type(layer).__name__}) is recurrent or stateful; this network "
                 "is feed-forward (one observation per step, nothing carried between steps). Fix: TF-Agents' "
-                "QRnnNetwork for a recurrent Q-network, or a feed-forward model over stacked frames "
-                "(gymnasium.wrappers.FrameStackObservation).")
+                "recurrent networks (QRnnNetwork, ActorDistributionRnnNetwork, ValueRnnNetwork, CriticRnnNetwork), "
+                "or a feed-forward model over stacked frames (gymnasium.wrappers.FrameStackObservation).")
 
 
 def _check_own_variables(built: tf.keras.Model, model: ModelOrBuilder, inputs, name: str) -> None:

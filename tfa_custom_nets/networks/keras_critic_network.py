@@ -55,26 +55,46 @@ def _require_keras_2(name: str) -> None:
             "your script, or in the shell).")
 
 
-def _fresh_critic(model: ModelOrBuilder, name: str) -> tf.keras.Model:
-    """A model with its own, newly initialised variables (a clone, or a new build)."""
+def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
+    """A model with its own, newly initialised variables."""
     if isinstance(model, tf.keras.Model):
         if not (isinstance(model, tf.keras.Sequential) or model._is_graph_network):  # pylint: disable=protected-access
             raise ValueError(
-                f"{name}: got a subclassed Keras model ({type(model).__name__}); it cannot be cloned, so a target "
-                f"critic would share its weights. Fix: pass `model=lambda: {type(model).__name__}(...)` instead.")
-        built = tf.keras.models.clone_model(model)
-    elif callable(model):
+                f"{name}: got a subclassed Keras model ({type(model).__name__}); it cannot be "
+                "cloned, so the target network would share its weights. Expected a "
+                "Sequential or functional model, or a zero-argument builder. Fix: pass "
+                f"`model=lambda: {type(model).__name__}(...)` instead of the instance.")
+        cloned = tf.keras.models.clone_model(model)
+        _check_feed_forward(cloned, name)
+        return cloned
+    if callable(model):
         built = model()
         if not isinstance(built, tf.keras.Model):
-            raise ValueError(f"{name}: the model builder returned {type(built).__name__}; expected a tf.keras.Model.")
-    else:
-        raise ValueError(f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a zero-argument "
-                         "callable that builds one.")
-    for layer in built.submodules:
+            raise ValueError(
+                f"{name}: the model builder returned {type(built).__name__}; expected a "
+                "tf.keras.Model. Fix: make the builder `return tf.keras.Model(...)`.")
+        _check_feed_forward(built, name)
+        return built
+    raise ValueError(
+        f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
+        "zero-argument callable that builds one.")
+
+
+def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
+    """Refuses recurrent or stateful layers and a fixed batch size: this network is called on one
+    observation per step, with no state carried between calls, at any batch size."""
+    for inp in getattr(model, "inputs", None) or []:
+        if inp.shape.rank and inp.shape[0] is not None:
+            raise ValueError(
+                f"{name}: the model's input {inp.name} has a fixed batch size of {inp.shape[0]}; the agent calls "
+                "it on batches of any size. Fix: tf.keras.Input(shape=...) without batch_size.")
+    for layer in model.submodules:
         if isinstance(layer, tf.keras.layers.RNN) or getattr(layer, "stateful", False):
-            raise ValueError(f"{name}: layer {layer.name!r} is recurrent or stateful; this critic is feed-forward. "
-                             "Fix: TF-Agents' CriticRnnNetwork, or a model over stacked frames.")
-    return built
+            raise ValueError(
+                f"{name}: layer {layer.name!r} ({type(layer).__name__}) is recurrent or stateful; this network "
+                "is feed-forward (one observation per step, nothing carried between steps). Fix: TF-Agents' "
+                "recurrent networks (QRnnNetwork, ActorDistributionRnnNetwork, ValueRnnNetwork, CriticRnnNetwork), "
+                "or a feed-forward model over stacked frames (gymnasium.wrappers.FrameStackObservation).")
 
 
 class KerasCriticNetwork(network.Network):
@@ -93,7 +113,7 @@ class KerasCriticNetwork(network.Network):
                              f"{input_tensor_spec}.")
         super().__init__(input_tensor_spec=tuple(input_tensor_spec), state_spec=(), name=name)
         observation_spec, action_spec = input_tensor_spec
-        self._model = _fresh_critic(model, name)
+        self._model = _fresh_model(model, name)
         self._dict_observation = isinstance(observation_spec, dict)
         self._check_model(observation_spec, action_spec, name)
 
