@@ -28,7 +28,7 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 def test_the_documented_presets_exist():
     assert {"cartpole", "cartpole_reverb", "cartpole_prioritized", "mountaincar", "minatar_breakout", "pong",
             "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq", "acrobot", "lunarlander", "taxi",
-            "robot_arm_masked"} <= set(list_presets())
+            "robot_arm_masked", "pendulum_sac"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -46,7 +46,8 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     model = resolve_ref(config.network.model)(model_obs_spec, model_spec, **config.network.kwargs)
     # The model keeps the env's dtype at its input: pixels stay uint8 and boards bool in the replay.
     assert model.inputs[0].dtype == model_obs_spec.dtype or model_obs_spec.dtype == tf.float32
-    make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
+    if config.agent.kind != "sac":  # the actor-critic agent's networks are built inside train_eval below
+        make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)
     steps = summary["env_steps"]  # batched envs collect a batch at a time (two when one holds resets)

@@ -56,3 +56,25 @@ def test_pixels_stay_uint8_up_to_the_model():
 def test_channel_order_mismatch_is_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"frames of 84x84|too small.*channels_first=True"):
         nature_q_model(tensor_spec.TensorSpec((4, 84, 84), tf.uint8), ACTIONS)
+
+
+def test_the_actor_critic_builders_fit_their_adapters_for_a_mixed_action():
+    from tfa_custom_nets.models import dense_actor_model, dense_critic_model, dense_value_model
+    from tfa_custom_nets.networks import KerasActorDistributionNetwork, KerasCriticNetwork, KerasValueNetwork
+
+    observation_spec = tensor_spec.TensorSpec((5,), tf.float32)
+    turn = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
+    action_spec = {"turn": turn, "grip": tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2)}
+    model = dense_actor_model(observation_spec, action_spec, hidden_units=[8])
+    assert sorted(model.output_names) == ["grip_logits", "turn_mean", "turn_std"]
+    actor = KerasActorDistributionNetwork(observation_spec, action_spec, model)
+    distributions, _ = actor(tf.zeros((3, 5)), step_type=tf.zeros((3,), tf.int32))
+    sample = tf.nest.map_structure(lambda d: d.sample(), distributions)
+    assert sample["turn"].shape == (3, 2) and sample["grip"].shape == (3,)
+    no_std = dense_actor_model(observation_spec, action_spec, hidden_units=[8], std_heads=False)
+    KerasActorDistributionNetwork(observation_spec, action_spec, no_std, std="state_independent")
+    q_values, _ = KerasCriticNetwork((observation_spec, turn), dense_critic_model(observation_spec, turn, [8]))(
+        (tf.zeros((4, 5)), tf.zeros((4, 2))))
+    values, _ = KerasValueNetwork(observation_spec, dense_value_model(observation_spec, hidden_units=[8]))(
+        tf.zeros((4, 5)))
+    assert q_values.shape == (4,) and values.shape == (4,)

@@ -32,7 +32,9 @@ def test_override_refuses_bad_assignments(assignment, message):
     ("agent.target_update_tau=1.5", r"target_update_tau must be in \(0, 1\]"),
     ("replay.capacity=-5", r"capacity must be >= 1, got -5"),
     ("replay.batch_size=2000", r"learning_starts \(1000\) must be >= replay.batch_size \(2000\)"),
-    ("agent.kind='sac'", r"agent.kind must be 'dqn', 'ddqn' or 'bdq'"),
+    ("agent.kind='td3'", r"agent.kind must be one of \('dqn', 'ddqn', 'bdq', 'sac', 'ppo'\), got 'td3'"),
+    ("agent.kind='ppo'", r"agent.kind='ppo' needs network.critic_model \(a V\(s\) builder, e.g. "
+                         r"'tfa_custom_nets.models:dense_value_model'\)"),
     ("agent.exploration='boltzmann'", r"agent.exploration must be 'epsilon_greedy' or 'ez_greedy'"),
     ("agent.ez_max_repeat=0", r"agent.ez_max_repeat >= 1, got 2.0 and 0"),
     ("update_every=0", r"update_every must be an int >= 1"),

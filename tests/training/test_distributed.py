@@ -99,6 +99,12 @@ def test_distributed_runs_refuse_the_memory_backend():
         check_distributable(small_config("replay.backend='memory'"))
 
 
+def test_distributed_runs_refuse_sac():
+    config = override(load_preset("pendulum_sac"), ["replay.backend='reverb'"])
+    with pytest.raises(ValueError, match=r"agent.kind='sac'. Fix: tfa-nets train pendulum_sac \(one process\)"):
+        check_distributable(config)
+
+
 LAUNCH_SETS = ["total_env_steps=3000", "replay.learning_starts=300", "replay.batch_size=32", "update_every=1",
                "eval_interval=1500", "eval_episodes=2", "checkpoint_interval=1000",
                "network.kwargs={'hidden_units': [32]}"]

@@ -35,7 +35,11 @@ VARIABLES_TABLE = reverb_variable_container.DEFAULT_TABLE
 
 
 def check_distributable(config: TrainConfig) -> None:
-    """Distributed runs replay through Reverb: a ValueError for a config that asks for the memory backend."""
+    """Distributed runs replay through Reverb and train the DQN family: a ValueError for a config that asks for
+    the memory backend or another agent."""
+    if config.agent.kind == "sac":
+        raise ValueError(f"the distributed roles train DQN, Double DQN and BDQ; {config.name!r} sets agent.kind='sac'. "
+                         f"Fix: tfa-nets train {config.name} (one process).")
     if config.replay.backend == "memory":
         raise ValueError(f"a distributed run replays through the Reverb server, but {config.name!r} sets "
                          "replay.backend='memory'. Fix: --set replay.backend='reverb' (or 'auto').")

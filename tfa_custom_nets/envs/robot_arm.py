@@ -23,6 +23,11 @@ and one that places at least 22 + 5 * (0.4 - 0.2) = 23. The id's
 `reward_threshold` (22) is met by a greedy policy that places in most episodes.
 Episodes are cut at 200 steps (truncation, not termination).
 
+With `continuous=True` the action is a dict, `{"turn": Box(-max_turn, max_turn, (joints,)), "grip":
+Discrete(2)}`: each joint turns by any angle in the range (clipped to it) while the gripper's
+choice stays discrete, the mixed action a policy-gradient agent takes in one distribution per
+component (`bins` is then unused).
+
 With `joint_limit` (radians) every joint stays within [-joint_limit, joint_limit]: it starts
 there, a turn past the limit stops at it, and `info["action_mask"]` (one 0/1 entry per turn of
 each joint, then the gripper's two; the layout `envs.load(..., action_mask="info")` reads) rules
@@ -50,7 +55,8 @@ class RobotArmEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, joints: int = 2, bins: int = 3, max_turn: float = 0.2, grasp_radius: float = 0.2,
-                 place_radius: float = 0.2, turn_noise: float = 0.03, joint_limit: float | None = None):
+                 place_radius: float = 0.2, turn_noise: float = 0.03, joint_limit: float | None = None,
+                 continuous: bool = False):
         if not (isinstance(joints, int) and joints >= 1):
             raise ValueError(f"RobotArm: joints must be an int >= 1, got {joints!r}.")
         if not (isinstance(bins, int) and bins >= 2):
@@ -61,6 +67,11 @@ class RobotArmEnv(gym.Env):
             raise ValueError(f"RobotArm: turn_noise must be >= 0 (radians of actuation noise), got {turn_noise!r}.")
         if joint_limit is not None and not max_turn <= joint_limit <= np.pi:
             raise ValueError(f"RobotArm: joint_limit must be None or in [max_turn, pi] radians, got {joint_limit!r}.")
+        if continuous and joint_limit is not None:
+            raise ValueError("RobotArm: joint_limit publishes a mask over the discrete turns; continuous=True has "
+                             "none. "
+                             "Fix: one of the two.")
+        self.continuous = bool(continuous)
         self.turn_noise = float(turn_noise)
         self.joint_limit = None if joint_limit is None else float(joint_limit)
         self.joints, self.bins = joints, bins
@@ -69,7 +80,13 @@ class RobotArmEnv(gym.Env):
         self.grasp_radius, self.place_radius = grasp_radius, place_radius
         # A one-link arm reaches only its circle of radius 1: put the object and target on it.
         self.spawn_radii = (1.0, 1.0) if joints == 1 else (0.3, 0.9)
-        self.action_space = gym.spaces.MultiDiscrete([bins] * joints + [2])
+        if self.continuous:  # a mixed action: each joint's turn a float, the gripper a choice
+            self.action_space = gym.spaces.Dict({
+                "grip": gym.spaces.Discrete(2),
+                "turn": gym.spaces.Box(-max_turn, max_turn, (joints,), np.float32)})
+        else:
+            self.action_space = gym.spaces.MultiDiscrete([bins] * joints + [2])
+        self.max_turn = float(max_turn)
         # Every entry lies in [-2, 2]: unit-circle angles, points within reach 1, their differences, flags.
         self.observation_space = gym.spaces.Box(-2.0, 2.0, (2 * joints + 12,), np.float32)
         self.angles = np.zeros(joints)
@@ -116,12 +133,24 @@ class RobotArmEnv(gym.Env):
         gripper = self._gripper()
         return self._observation(gripper), self._info(False)
 
-    def step(self, action):
+    def _turns_and_grip(self, action):
+        """The joints' turns (radians) and whether the gripper closes, from either action space."""
+        if self.continuous:
+            if not (isinstance(action, dict) and set(action) == {"turn", "grip"}):
+                raise ValueError(f"RobotArm: expected a dict action {{'turn': ({self.joints},) floats, 'grip': 0 "
+                                 f"or 1}}, got {action!r}.")
+            turn = np.asarray(action["turn"], np.float64)
+            if turn.shape != (self.joints,) or not np.all(np.isfinite(turn)) or int(action["grip"]) not in (0, 1):
+                raise ValueError(f"RobotArm: expected turn of shape ({self.joints},) and grip 0 or 1, got {action!r}.")
+            return np.clip(turn, -self.max_turn, self.max_turn), bool(int(action["grip"]))
         action = np.asarray(action)
         if action.shape != (self.joints + 1,) or not self.action_space.contains(action.astype(np.int64)):
             raise ValueError(f"RobotArm: expected an action in {self.action_space}, got {action!r}.")
+        return self.turns[action[:-1]], bool(action[-1])
+
+    def step(self, action):
+        turns, close = self._turns_and_grip(action)
         before = self._potential(self._gripper())
-        turns = self.turns[action[:-1]]
         if self.turn_noise:
             turns = turns + self.np_random.normal(0.0, self.turn_noise, self.joints)
         if self.joint_limit is None:
@@ -132,7 +161,6 @@ class RobotArmEnv(gym.Env):
         if self.held:
             self.object = gripper.copy()
         reward, terminated = 0.0, False
-        close = bool(action[-1])
         if close and not self.held and np.linalg.norm(gripper - self.object) < self.grasp_radius:
             self.held = True
             if not self.grasped_once:

@@ -13,6 +13,7 @@ A backend is the training loop's only view of replay:
     replay.close()
 
 `MemoryReplay` (TF-Agents' `TFUniformReplayBuffer`: no server, no port) is the default;
+`RolloutReplay` holds an on-policy agent's latest rollout (`config.on_policy`: PPO);
 `ReverbReplay` serves prioritized replay and the distributed roles. Reverb is imported only
 when a Reverb name is first used, so everything else works where dm-reverb is not installed.
 """
@@ -29,6 +30,7 @@ from tfa_custom_nets.replay.memory_replay import (
     make_memory_buffer,
     make_memory_sampler,
 )
+from tfa_custom_nets.replay.rollout import RolloutReplay
 
 _REVERB_NAMES = {
     "reverb_replay": ["PRIORITIZED_TABLE", "TABLE", "BatchedTransitionObserver", "TransitionObserver",
@@ -56,14 +58,16 @@ def require_reverb(feature: str, instead: str = "") -> None:
 
 
 def make_replay(config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from: str | None = None):
-    """The single-process run's replay for `config`: in memory unless the run needs Reverb
-    (`config.uses_reverb`: prioritized replay, or `replay.backend='reverb'`).
+    """The single-process run's replay for `config`: the rollout of an on-policy agent, else in memory unless
+    the run needs Reverb (`config.uses_reverb`: prioritized replay, or `replay.backend='reverb'`).
 
     `num_envs`: the batch size of a batched env (None: one unbatched env). `checkpoint_dir`: where
     a Reverb server keeps its checkpoints (and loads the newest from); `resume_from`: the Reverb
     checkpoint a resumed run's agent checkpoint names (checked to be there, or a newer one).
     The in-memory replay is restored with the agent's checkpoint instead.
     """
+    if config.on_policy:
+        return RolloutReplay(agent.collect_data_spec, config.update_every, num_envs)
     if not config.uses_reverb:
         return MemoryReplay(agent.collect_data_spec, config.replay.capacity, config.replay.batch_size,
                             config.agent.n_step_update, num_envs)
@@ -79,7 +83,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tfa_custom_nets.replay' has no attribute {name!r}")
 
 
-__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "importance_weights",
+__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "RolloutReplay", "importance_weights",
            "make_memory_buffer", "make_memory_sampler", "make_replay", "require_reverb", "sequence_length",
            "td_priorities",
            *[name for names in _REVERB_NAMES.values() for name in names]]

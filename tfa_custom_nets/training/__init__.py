@@ -1,7 +1,7 @@
 """Training: config, builders, the loop core, `train_eval`, presets and what a run writes.
 
     config.py        frozen dataclasses; derived values (total updates, seeds) have one definition here
-    builders.py      env, network, agent, collect policy from a config
+    builders.py      env, network, agent (DQN, BDQ, SAC, PPO), collect policy from a config
     collection.py    the acting side: warm-up and collection through a PyDriver
     update_step.py   k compiled updates per call, run beside collection
     evaluation.py    greedy evaluation, the threshold and the best policy
@@ -16,7 +16,9 @@ from tfa_custom_nets.training.builders import (
     make_agent_for_env,
     make_collect_policy,
     make_env,
+    make_ppo_agent,
     make_q_network,
+    make_sac_agent,
     make_train_envs,
     seed_everything,
     set_tf_threads,
@@ -51,7 +53,8 @@ __all__ = ["EVAL_SEED_OFFSET", "RUN_LOCK", "AgentConfig", "Collector", "Compiled
            "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
            "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "list_presets", "load_preset",
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
-           "make_q_network", "make_run_dir", "make_train_envs", "make_train_step", "override", "preset_files",
+           "make_ppo_agent", "make_q_network", "make_sac_agent", "make_run_dir", "make_train_envs", "make_train_step",
+           "override", "preset_files",
            "read_loop_state",
            "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "StorageError",
            "storage_failure", "train_eval"]

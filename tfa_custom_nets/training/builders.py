@@ -17,6 +17,8 @@ import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 from tf_agents.agents.dqn import dqn_agent
+from tf_agents.agents.ppo import ppo_clip_agent
+from tf_agents.agents.sac import sac_agent
 from tf_agents.environments import batched_py_environment
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
@@ -24,7 +26,14 @@ from tf_agents.utils import common
 from tfa_custom_nets import envs
 from tfa_custom_nets.agents import BranchingDqnAgent, EzGreedyPyPolicy
 from tfa_custom_nets.agents.branching_policies import branch_sizes_of
-from tfa_custom_nets.networks import BranchingQNetwork, JointQNetwork, KerasQNetwork
+from tfa_custom_nets.networks import (
+    BranchingQNetwork,
+    JointQNetwork,
+    KerasActorDistributionNetwork,
+    KerasCriticNetwork,
+    KerasQNetwork,
+    KerasValueNetwork,
+)
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
 from tfa_custom_nets.training.config import EnvConfig, TrainConfig
 from tfa_custom_nets.training.presets import resolve_ref
@@ -88,8 +97,9 @@ def make_q_network(config: TrainConfig, observation_spec, action_spec, model_act
     """The network that fits the agent kind and the action spec, around the config's Keras model (which
     sees the observation without its action mask)."""
     model_fn = resolve_ref(config.network.model, "network.model")
-    if mask_splitter(config) is not None:
-        observation_spec, _ = mask_splitter(config)(observation_spec)
+    splitter = mask_splitter(config)
+    if splitter is not None:
+        observation_spec, _ = splitter(observation_spec)
 
     def build():
         return model_fn(observation_spec, model_action_spec, **config.network.kwargs)
@@ -118,11 +128,16 @@ def make_q_network(config: TrainConfig, observation_spec, action_spec, model_act
 
 def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable, model_action_spec=None):
     """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and its epsilon schedule (a function of
-    `env_steps`, returned too).
+    `env_steps`, returned too), or the SacAgent or PPOClipAgent (`make_sac_agent`, `make_ppo_agent`; epsilon 0:
+    they sample their own policies).
 
     `model_action_spec` is the `(D,)` spec the Keras model is built for when the agent sees
     joint actions (`branch_spec`); by default the agent's own action spec.
     """
+    if config.agent.kind == "sac":
+        return make_sac_agent(config, time_step_spec, action_spec), lambda: tf.constant(0.0)
+    if config.agent.kind == "ppo":
+        return make_ppo_agent(config, time_step_spec, action_spec), lambda: tf.constant(0.0)
     q_network = make_q_network(config, time_step_spec.observation, action_spec,
                                action_spec if model_action_spec is None else model_action_spec)
     agent_config = config.agent
@@ -166,6 +181,60 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     return agent, epsilon
 
 
+def make_sac_agent(config: TrainConfig, time_step_spec, action_spec):
+    """TF-Agents' SacAgent with the config's Keras actor (`network.model`, tanh-squashed to the action bounds)
+    and two Keras critics (`network.critic_model`); one Adam learning rate for actor, critics and temperature."""
+    if not action_spec.dtype.is_floating or action_spec.shape.rank != 1:
+        raise ValueError(f"agent.kind='sac' needs a flat Box action (n,); env {config.env.id!r} has {action_spec}. "
+                         "Fix: agent.kind='dqn' or 'ddqn' for a Discrete action, 'bdq' for a MultiDiscrete one.")
+    observation_spec, network = time_step_spec.observation, config.network
+    actor_fn = resolve_ref(network.model, "network.model")
+    critic_fn = resolve_ref(network.critic_model, "network.critic_model")
+    actor = KerasActorDistributionNetwork(
+        observation_spec, action_spec, lambda: actor_fn(observation_spec, action_spec, **network.kwargs),
+        std=network.actor_std, squash=True)
+    critic = KerasCriticNetwork(
+        (observation_spec, action_spec), lambda: critic_fn(observation_spec, action_spec, **network.critic_kwargs))
+    agent_config = config.agent
+    target_entropy = agent_config.target_entropy
+    agent = sac_agent.SacAgent(
+        time_step_spec, action_spec, critic_network=critic, actor_network=actor,
+        actor_optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        critic_optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        alpha_optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        target_update_tau=agent_config.target_update_tau, target_update_period=agent_config.target_update_period,
+        td_errors_loss_fn={"huber": common.element_wise_huber_loss, "mse": tf.math.squared_difference}[
+            agent_config.loss],
+        gamma=agent_config.gamma, gradient_clipping=agent_config.gradient_clipping,
+        target_entropy=-float(action_spec.shape[0]) if target_entropy is None else target_entropy,
+        train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"))
+    agent.initialize()
+    return agent
+
+
+def make_ppo_agent(config: TrainConfig, time_step_spec, action_spec):
+    """TF-Agents' PPOClipAgent with the config's Keras actor (`network.model`: one distribution per action
+    component, so Box, Discrete and dict actions of both) and value model (`network.critic_model`); GAE advantages
+    and TD(lambda) value targets, observations and rewards normalised as TF-Agents does by default."""
+    observation_spec, network, agent_config = time_step_spec.observation, config.network, config.agent
+    actor_fn = resolve_ref(network.model, "network.model")
+    value_fn = resolve_ref(network.critic_model, "network.critic_model")
+    actor = KerasActorDistributionNetwork(
+        observation_spec, action_spec, lambda: actor_fn(observation_spec, action_spec, **network.kwargs),
+        std=network.actor_std)
+    value = KerasValueNetwork(observation_spec,
+                              lambda: value_fn(observation_spec, action_spec, **network.critic_kwargs))
+    agent = ppo_clip_agent.PPOClipAgent(
+        time_step_spec, action_spec, optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
+        actor_net=actor, value_net=value, importance_ratio_clipping=agent_config.clip_ratio,
+        lambda_value=agent_config.gae_lambda, discount_factor=agent_config.gamma,
+        entropy_regularization=agent_config.entropy_coef, num_epochs=agent_config.ppo_epochs, use_gae=True,
+        use_td_lambda_return=True, gradient_clipping=agent_config.gradient_clipping,
+        train_step_counter=tf.Variable(0, dtype=tf.int64, name="train_step"))
+    agent.initialize()
+    return agent
+
+
 def make_agent_for_env(config: TrainConfig, env: envs.GymnasiumEnvironment, env_steps: tf.Variable):
     """`make_agent` for the specs of `env` (one of the config's envs): `(agent, epsilon)`."""
     time_step_spec = tensor_spec.from_spec(env.time_step_spec())
@@ -192,4 +261,5 @@ def make_collect_policy(config: TrainConfig, agent, num_envs: int | None, seed: 
         return EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=num_envs is not None), epsilon=epsilon,
                                 mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat, seed=seed,
                                 num_envs=num_envs, observation_and_action_constraint_splitter=mask_splitter(config))
-    return CompiledPyPolicy(agent.collect_policy, batched=num_envs is not None)
+    return CompiledPyPolicy(agent.collect_policy, batched=num_envs is not None,
+                            with_info=bool(tf.nest.flatten(agent.collect_policy.info_spec)))

@@ -27,16 +27,18 @@ from tf_agents.trajectories import time_step as ts
 
 
 class CompiledPyPolicy(py_policy.PyPolicy):
-    """Runs `policy.action` for a single time step, or a batch with `batched=True`."""
+    """Runs `policy.action` for a single time step, or a batch with `batched=True`; with `with_info` the
+    step's policy info comes back too (PPO's collect policy records its distribution's parameters)."""
 
-    def __init__(self, policy: tf_policy.TFPolicy, batched: bool = False):
+    def __init__(self, policy: tf_policy.TFPolicy, batched: bool = False, with_info: bool = False):
         if tf.nest.flatten(policy.policy_state_spec):
             raise ValueError(
                 f"CompiledPyPolicy runs stateless policies; {policy.name} has state "
                 f"{policy.policy_state_spec}. Use PyTFEagerPolicy for recurrent policies.")
         time_step_spec = tensor_spec.to_array_spec(policy.time_step_spec)
         action_spec = tensor_spec.to_array_spec(policy.action_spec)
-        super().__init__(time_step_spec, action_spec)
+        info_spec = tensor_spec.to_array_spec(policy.info_spec) if with_info else ()
+        super().__init__(time_step_spec, action_spec, info_spec=info_spec)
         self._batched = batched
         spec = policy.time_step_spec
         flat_specs = [tf.TensorSpec([None] + s.shape.as_list(), s.dtype) for s in tf.nest.flatten(spec.observation)]
@@ -51,7 +53,8 @@ class CompiledPyPolicy(py_policy.PyPolicy):
             time_step = ts.TimeStep(step_type=filled(spec.step_type, ts.StepType.MID),
                                     reward=tf.nest.map_structure(lambda s: filled(s, 0), spec.reward),
                                     discount=filled(spec.discount, 1), observation=observation)
-            return tf.nest.flatten(policy.action(time_step).action)
+            step = policy.action(time_step)
+            return tf.nest.flatten((step.action, step.info) if with_info else step.action)
 
         concrete = tf.function(action_fn, autograph=False).get_concrete_function(*flat_specs)
         call_flat = getattr(concrete, "_call_flat", None)
@@ -60,7 +63,8 @@ class CompiledPyPolicy(py_policy.PyPolicy):
             self._action_fn = lambda *tensors: call_flat(list(tensors), captured)
         else:
             self._action_fn = concrete
-        self._policy_action_spec = policy.action_spec
+        self._outputs_spec = (policy.action_spec, policy.info_spec) if with_info else policy.action_spec
+        self._with_info = with_info
 
     def _action(self, time_step, policy_state, seed=None):
         del policy_state, seed  # stateless; TF ops draw from the TF-seeded generator
@@ -70,4 +74,6 @@ class CompiledPyPolicy(py_policy.PyPolicy):
         actions = [a.numpy() for a in self._action_fn(*[tf.constant(x) for x in flat])]
         if not self._batched:
             actions = [a[0] for a in actions]
-        return policy_step.PolicyStep(tf.nest.pack_sequence_as(self._policy_action_spec, actions), (), ())
+        outputs = tf.nest.pack_sequence_as(self._outputs_spec, actions)
+        action, info = outputs if self._with_info else (outputs, ())
+        return policy_step.PolicyStep(action, (), info)

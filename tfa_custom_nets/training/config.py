@@ -1,6 +1,7 @@
 """Run configuration: frozen dataclasses, one field per value, checked on creation.
 
-A run writes the whole resolved config to `config.json`; `from_dict` reads it back.
+A run writes the whole resolved config to `config.json`; `from_dict` reads it back. The agent section
+lives in `agent_config.py`.
 `override(config, ["agent.learning_rate=3e-4", ...])` applies the CLI's `--set`.
 """
 
@@ -12,29 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
-_TYPES = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,), "dict": (dict,),
-          "None": (type(None),)}
-
-
-def _check_types(section) -> None:
-    """Every plain field holds a value of its annotated type (`float | None`: a number or None; a
-    bool is not a number): `env.threshold='abc'` is refused here, not deep inside a run."""
-    prefix = {EnvConfig: "env.", NetworkConfig: "network.", AgentConfig: "agent.", ReplayConfig: "replay."}.get(
-        type(section), "")
-    for f in dataclasses.fields(section):
-        names = [name.strip() for name in str(f.type).split("|")]
-        if not all(name in _TYPES for name in names):
-            continue  # a config section: checked by its own class
-        value = getattr(section, f.name)
-        allowed = tuple(t for name in names for t in _TYPES[name])
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            raise ValueError(f"{prefix}{f.name} must be {' or '.join(names)}, got {value!r}.")
+from tfa_custom_nets.training.agent_config import ACTOR_CRITIC_KINDS, AgentConfig
+from tfa_custom_nets.training.config_checks import check_types, require
 
 
 @dataclass(frozen=True)
@@ -59,15 +39,15 @@ class EnvConfig:
     explores or bootstraps from a masked action (`envs.action_masks`); None: no masking."""
 
     def __post_init__(self):
-        _check_types(self)
-        _require(self.action_mask in (None, "info", "observation"),
-                 f"env.action_mask must be None, 'info' or 'observation', got {self.action_mask!r}.")
-        _require(not (self.action_mask == "observation" and self.joint_actions),
-                 "env.action_mask='observation' with env.joint_actions=True: JointActionWrapper turns a per-branch "
-                 "mask into the joint one only from info['action_mask']. Fix: agent.kind='bdq' (masks per branch), "
-                 "or a wrapper that moves the mask into info.")
-        _require(self.threshold is None or math.isfinite(self.threshold),
-                 f"env.threshold must be a finite number or None, got {self.threshold}.")
+        check_types(self, "env.")
+        require(self.action_mask in (None, "info", "observation"),
+                f"env.action_mask must be None, 'info' or 'observation', got {self.action_mask!r}.")
+        require(not (self.action_mask == "observation" and self.joint_actions),
+                "env.action_mask='observation' with env.joint_actions=True: JointActionWrapper turns a per-branch "
+                "mask into the joint one only from info['action_mask']. Fix: agent.kind='bdq' (masks per branch), "
+                "or a wrapper that moves the mask into info.")
+        require(self.threshold is None or math.isfinite(self.threshold),
+                f"env.threshold must be a finite number or None, got {self.threshold}.")
 
 
 @dataclass(frozen=True)
@@ -79,88 +59,22 @@ class NetworkConfig:
     `function(observation_spec, action_spec, **kwargs)` and returns a `tf.keras.Model`."""
     kwargs: dict = field(default_factory=lambda: {"hidden_units": [256, 256]})
     """Keyword arguments for the model function."""
+    critic_model: str | None = None
+    """`agent.kind='sac'` or `'ppo'`: the critic's builder, called like `model` with `critic_kwargs`: SAC's two-input
+    Q(s, a) model (`networks.KerasCriticNetwork`), PPO's value model V(s) (`networks.KerasValueNetwork`). `model`
+    then builds the actor, whose named outputs give a `(mean, std)` pair per Box action component and logits per
+    Discrete one (`networks.KerasActorDistributionNetwork`)."""
+    critic_kwargs: dict = field(default_factory=dict)
+    """Keyword arguments for the critic's builder."""
+    actor_std: str = "softplus"
+    """How the actor's standard deviations are made: `softplus` of its std outputs, `positive` (taken as they
+    are), or `state_independent` (a learned log-std, no std outputs)."""
 
     def __post_init__(self):
-        _check_types(self)
+        check_types(self, "network.")
+        require(self.actor_std in ("softplus", "positive", "state_independent"),
+                f"network.actor_std must be 'softplus', 'positive' or 'state_independent', got {self.actor_std!r}.")
 
-
-@dataclass(frozen=True)
-class AgentConfig:
-    """The TF-Agents DQN agent and its optimisation."""
-
-    kind: str = "dqn"
-    """`dqn` (DqnAgent), `ddqn` (DdqnAgent, double-Q targets), or `bdq` (BranchingDqnAgent,
-    double-Q, for MultiDiscrete actions)."""
-    learning_rate: float = 1e-3
-    """Adam learning rate (at the first update, with `learning_rate_end`)."""
-    learning_rate_end: float | None = None
-    """If set, the learning rate falls linearly from `learning_rate` to this at the run's last update."""
-    gamma: float = 0.99
-    """Discount factor in [0, 1]."""
-    n_step_update: int = 1
-    """Steps of reward summed before bootstrapping (replay items hold n + 1 steps)."""
-    loss: str = "huber"
-    """TD loss per element: `huber` or `mse`."""
-    gradient_clipping: float | None = 10.0
-    """Clip gradients to this global norm; None disables clipping."""
-    target_update_period: int = 100
-    """Updates (train steps) between target-network updates."""
-    target_update_tau: float = 1.0
-    """1.0 copies the online weights (hard update); below 1, Polyak averaging."""
-    epsilon_start: float = 1.0
-    """Exploration rate at the first learning step."""
-    epsilon_end: float = 0.05
-    """Exploration rate after the decay."""
-    epsilon_decay_steps: int = 10_000
-    """Env steps (after the warm-up) over which epsilon falls from start to end."""
-    epsilon_schedule: str = "linear"
-    """`linear` (equal steps down) or `exponential` (the same factor every step, `start *
-    (end / start) ** progress`; needs epsilon_end > 0)."""
-    exploration: str = "epsilon_greedy"
-    """`epsilon_greedy` (one random action with probability epsilon), or `ez_greedy`: with
-    probability epsilon a random action held for n steps, P(n) ∝ n ** -ez_mu for n = 1..ez_max_repeat
-    (temporally-extended epsilon-greedy, Dabney et al. 2021; `agents.ez_greedy`)."""
-    ez_mu: float = 2.0
-    """`ez_greedy`: the zeta exponent of the hold length (0 makes every length equally likely)."""
-    ez_max_repeat: int = 100
-    """`ez_greedy`: the longest hold, in env steps."""
-    target_aggregation: str = "mean"
-    """`bdq` only: how branches' next-state values combine into the TD target (`mean`, `max`,
-    `independent`)."""
-
-    def __post_init__(self):
-        _check_types(self)
-        _require(self.kind in ("dqn", "ddqn", "bdq"), f"agent.kind must be 'dqn', 'ddqn' or 'bdq', got {self.kind!r}.")
-        _require(self.target_aggregation in ("mean", "max", "independent"),
-                 f"agent.target_aggregation must be 'mean', 'max' or 'independent', got {self.target_aggregation!r}.")
-        _require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")
-        _require(self.learning_rate > 0, f"agent.learning_rate must be > 0, got {self.learning_rate}.")
-        _require(self.learning_rate_end is None or 0 <= self.learning_rate_end <= self.learning_rate,
-                 f"agent.learning_rate_end must be in [0, learning_rate={self.learning_rate}] or None, got "
-                 f"{self.learning_rate_end}.")
-        _require(0.0 <= self.gamma <= 1.0, f"agent.gamma must be in [0, 1], got {self.gamma}.")
-        _require(self.n_step_update >= 1, f"agent.n_step_update must be >= 1, got {self.n_step_update}.")
-        _require(0.0 < self.target_update_tau <= 1.0,
-                 f"agent.target_update_tau must be in (0, 1], got {self.target_update_tau}; "
-                 "1.0 is a hard copy, 0.005 a slow Polyak average.")
-        _require(self.target_update_period >= 1,
-                 f"agent.target_update_period must be >= 1 update, got {self.target_update_period}.")
-        _require(self.gradient_clipping is None or self.gradient_clipping > 0,
-                 f"agent.gradient_clipping must be > 0 or None, got {self.gradient_clipping}.")
-        for name in ("epsilon_start", "epsilon_end"):
-            value = getattr(self, name)
-            _require(0.0 <= value <= 1.0, f"agent.{name} must be in [0, 1], got {value}.")
-        _require(self.epsilon_schedule in ("linear", "exponential"),
-                 f"agent.epsilon_schedule must be 'linear' or 'exponential', got {self.epsilon_schedule!r}.")
-        _require(self.epsilon_schedule != "exponential" or 0 < self.epsilon_end <= self.epsilon_start,
-                 f"agent.epsilon_schedule='exponential' needs 0 < epsilon_end <= epsilon_start, got "
-                 f"{self.epsilon_end} and {self.epsilon_start}; use 'linear' to decay to 0.")
-        _require(self.epsilon_decay_steps >= 1,
-                 f"agent.epsilon_decay_steps must be >= 1, got {self.epsilon_decay_steps}.")
-        _require(self.exploration in ("epsilon_greedy", "ez_greedy"),
-                 f"agent.exploration must be 'epsilon_greedy' or 'ez_greedy', got {self.exploration!r}.")
-        _require(self.ez_mu >= 0 and self.ez_max_repeat >= 1,
-                 f"agent.ez_mu must be >= 0 and agent.ez_max_repeat >= 1, got {self.ez_mu} and {self.ez_max_repeat}.")
 
 
 @dataclass(frozen=True)
@@ -193,27 +107,27 @@ class ReplayConfig:
     process holds by counting (no limiter) and a distributed replay server enforces."""
 
     def __post_init__(self):
-        _check_types(self)
-        _require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
-        _require(self.batch_size >= 1, f"replay.batch_size must be >= 1, got {self.batch_size}.")
-        _require(self.learning_starts >= self.batch_size,
-                 f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
-                 f"({self.batch_size}): the first batch is sampled from those steps.")
-        _require(self.backend in ("auto", "memory", "reverb"),
-                 f"replay.backend must be 'auto', 'memory' or 'reverb', got {self.backend!r}.")
-        _require(self.backend != "memory" or not (self.prioritized or self.samples_per_insert),
-                 "replay.backend='memory' samples uniformly at the loop's ratio; prioritized replay and "
-                 "samples_per_insert need Reverb: replay.backend='reverb' or 'auto'.")
-        _require(0.0 <= self.priority_exponent <= 1.0,
-                 f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
-        _require(0.0 <= self.importance_beta_start <= 1.0,
-                 f"replay.importance_beta_start must be in [0, 1], got {self.importance_beta_start}.")
-        _require(self.priority_epsilon > 0, f"replay.priority_epsilon must be > 0, got {self.priority_epsilon}.")
-        _require(self.samples_per_insert is None or self.samples_per_insert > 0,
-                 f"replay.samples_per_insert must be > 0 or None, got {self.samples_per_insert}.")
-        _require(self.capacity >= self.learning_starts,
-                 f"replay.capacity ({self.capacity}) must be >= replay.learning_starts "
-                 f"({self.learning_starts}).")
+        check_types(self, "replay.")
+        require(self.capacity >= 1, f"replay.capacity must be >= 1, got {self.capacity}.")
+        require(self.batch_size >= 1, f"replay.batch_size must be >= 1, got {self.batch_size}.")
+        require(self.learning_starts >= self.batch_size,
+                f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
+                f"({self.batch_size}): the first batch is sampled from those steps.")
+        require(self.backend in ("auto", "memory", "reverb"),
+                f"replay.backend must be 'auto', 'memory' or 'reverb', got {self.backend!r}.")
+        require(self.backend != "memory" or not (self.prioritized or self.samples_per_insert),
+                "replay.backend='memory' samples uniformly at the loop's ratio; prioritized replay and "
+                "samples_per_insert need Reverb: replay.backend='reverb' or 'auto'.")
+        require(0.0 <= self.priority_exponent <= 1.0,
+                f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
+        require(0.0 <= self.importance_beta_start <= 1.0,
+                f"replay.importance_beta_start must be in [0, 1], got {self.importance_beta_start}.")
+        require(self.priority_epsilon > 0, f"replay.priority_epsilon must be > 0, got {self.priority_epsilon}.")
+        require(self.samples_per_insert is None or self.samples_per_insert > 0,
+                f"replay.samples_per_insert must be > 0 or None, got {self.samples_per_insert}.")
+        require(self.capacity >= self.learning_starts,
+                f"replay.capacity ({self.capacity}) must be >= replay.learning_starts "
+                f"({self.learning_starts}).")
 
 
 @dataclass(frozen=True)
@@ -263,18 +177,28 @@ class TrainConfig:
     """
 
     def __post_init__(self):
-        _check_types(self)
+        check_types(self)
         for name in ("total_env_steps", "num_envs", "update_every", "eval_interval", "eval_episodes",
                      "checkpoint_interval"):
             value = getattr(self, name)
-            _require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")
-        _require(self.tf_threads is None or (isinstance(self.tf_threads, int) and self.tf_threads >= 1),
-                 f"tf_threads must be None (TensorFlow's default) or an int >= 1, got {self.tf_threads!r}.")
-        _require(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
-                 f"seed must be an int >= 0, got {self.seed!r}.")
-        _require(self.total_env_steps >= self.replay.learning_starts,
-                 f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
-                 f"({self.replay.learning_starts}).")
+            require(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, got {value!r}.")
+        require(self.tf_threads is None or (isinstance(self.tf_threads, int) and self.tf_threads >= 1),
+                f"tf_threads must be None (TensorFlow's default) or an int >= 1, got {self.tf_threads!r}.")
+        require(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
+                f"seed must be an int >= 0, got {self.seed!r}.")
+        require(self.total_env_steps >= self.warmup_steps,
+                f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
+                f"({self.replay.learning_starts}).")
+        if self.agent.kind in ACTOR_CRITIC_KINDS:
+            builder = "Q(s, a)" if self.agent.kind == "sac" else "V(s)"
+            example = "dense_critic_model" if self.agent.kind == "sac" else "dense_value_model"
+            require(self.network.critic_model is not None and not self.replay.prioritized
+                     and self.env.action_mask is None and not self.env.joint_actions,
+                     f"agent.kind={self.agent.kind!r} needs network.critic_model (a {builder} builder, e.g. "
+                     f"'tfa_custom_nets.models:{example}') and takes no prioritized replay, action mask or "
+                     f"joint actions; got critic_model={self.network.critic_model!r}, replay.prioritized="
+                     f"{self.replay.prioritized}, env.action_mask={self.env.action_mask!r}, env.joint_actions="
+                     f"{self.env.joint_actions}.")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -292,9 +216,19 @@ class TrainConfig:
         return replay.backend == "reverb" or (replay.backend == "auto"
                                               and (replay.prioritized or replay.samples_per_insert is not None))
 
+    @property
+    def on_policy(self) -> bool:
+        """The agent learns from its latest rollout only (`ppo`): no replay, no warm-up."""
+        return self.agent.kind == "ppo"
+
+    @property
+    def warmup_steps(self) -> int:
+        """Uniform random env steps before the first update: `replay.learning_starts`, none on-policy."""
+        return 0 if self.on_policy else self.replay.learning_starts
+
     def updates_due(self, env_steps: int) -> int:
         """Updates a run has made once `env_steps` are collected: one per `update_every` after the warm-up."""
-        return max(0, (env_steps - self.replay.learning_starts) // self.update_every)
+        return max(0, (env_steps - self.warmup_steps) // self.update_every)
 
     @property
     def total_updates(self) -> int:
@@ -302,7 +236,7 @@ class TrainConfig:
 
     def env_steps_for(self, updates: int) -> int:
         """The env steps `updates` stand for (the distributed learner's clock)."""
-        return min(self.total_env_steps, self.replay.learning_starts + updates * self.update_every)
+        return min(self.total_env_steps, self.warmup_steps + updates * self.update_every)
 
     @property
     def samples_per_insert(self) -> float:
@@ -346,7 +280,7 @@ def from_dict(data: dict, cls=TrainConfig):
     """Rebuilds a config (e.g. from `config.json`), refusing unknown keys."""
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(names))
-    _require(not unknown, f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(names)}.")
+    require(not unknown, f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(names)}.")
     kwargs = {}
     for key, value in data.items():
         sub = _SECTIONS.get(key) if cls is TrainConfig else None
@@ -373,21 +307,21 @@ def override(config: TrainConfig, assignments: list[str]) -> TrainConfig:
     data = config.to_dict()
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
-        _require(bool(sep), f"--set expects key=value, got {assignment!r}.")
+        require(bool(sep), f"--set expects key=value, got {assignment!r}.")
         *parents, leaf = key.strip().split(".")
         node = data
         for part in parents:
-            _require(isinstance(node.get(part), dict), f"--set {key}: no config section {part!r}.")
+            require(isinstance(node.get(part), dict), f"--set {key}: no config section {part!r}.")
             node = node[part]
-        _require(leaf in node, f"--set {key}: unknown key; expected one of {sorted(node)}.")
+        require(leaf in node, f"--set {key}: unknown key; expected one of {sorted(node)}.")
         value, old = _parse(text.strip()), node[leaf]
         if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        _require(old is None or value is None or type(value) is type(old)
-                 or (isinstance(old, (list, tuple)) and isinstance(value, (list, tuple))),
-                 f"--set {key}={text}: expected a {type(old).__name__} like {old!r}, got "
-                 f"{type(value).__name__}.")
+        require(old is None or value is None or type(value) is type(old)
+                or (isinstance(old, (list, tuple)) and isinstance(value, (list, tuple))),
+                f"--set {key}={text}: expected a {type(old).__name__} like {old!r}, got "
+                f"{type(value).__name__}.")
         if isinstance(value, float):
-            _require(math.isfinite(value), f"--set {key}: {value} is not finite.")
+            require(math.isfinite(value), f"--set {key}: {value} is not finite.")
         node[leaf] = value
     return from_dict(data)

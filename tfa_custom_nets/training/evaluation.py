@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from tf_agents.agents.sac import sac_agent
 from tf_agents.environments import py_environment
-from tf_agents.policies import policy_saver, py_policy
+from tf_agents.policies import greedy_policy, policy_saver, py_policy
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import policy_step
 from tf_agents.utils import nest_utils
@@ -69,6 +70,14 @@ def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment
     return returns
 
 
+def greedy_policy_of(agent):
+    """The policy a run evaluates and saves: the agent's greedy one (DQN's `agent.policy` is; SAC's samples
+    its actor, so it is wrapped to take the distribution's mode)."""
+    if isinstance(agent, sac_agent.SacAgent):
+        return greedy_policy.GreedyPolicy(agent.policy)
+    return agent.policy
+
+
 def next_mark(steps: int, interval: int) -> int:
     """The first multiple of `interval` after `steps`: when the next evaluation or checkpoint is due."""
     return (steps // interval + 1) * interval
@@ -95,8 +104,9 @@ class Evaluations:
         self.config, self.agent, self.run_dir, self.state = config, agent, run_dir, state
         self.epsilon, self.threshold, self.returns = epsilon, threshold, returns
         self.envs = [make_env(config.env) for _ in range(config.eval_episodes)]
-        self.greedy = CompiledPyPolicy(agent.policy, batched=True)
-        self.best_weights = [tf.Variable(v, trainable=False) for v in agent.policy.variables()]
+        self.policy = greedy_policy_of(agent)
+        self.greedy = CompiledPyPolicy(self.policy, batched=True)
+        self.best_weights = [tf.Variable(v, trainable=False) for v in self.policy.variables()]
         self.last_step = None  # env steps of this process's latest evaluation
         # Rows from the next evaluation on were written after the checkpoint being resumed: redone now.
         self.log = MetricsLog(run_dir, resume_before=state.next_eval if resumed else None)
@@ -114,7 +124,7 @@ class Evaluations:
             state.solved_at_step, state.solved_at_seconds = env_steps, round(train_seconds, 3)
         if state.best_eval_mean is None or mean >= state.best_eval_mean:
             state.best_eval_mean, state.best_eval_step = mean, env_steps
-            for best, variable in zip(self.best_weights, self.agent.policy.variables()):
+            for best, variable in zip(self.best_weights, self.policy.variables()):
                 best.assign(variable)
         self.log.add({"env_steps": env_steps, "updates": updates, "train_seconds": round(train_seconds, 3),
                       "eval_mean": mean, "eval_std": float(scores.std()),
@@ -129,13 +139,13 @@ class Evaluations:
 
     def save_policies(self) -> None:
         """`policy/` with the current weights, then `best_policy/` with the best evaluation's."""
-        save_policy(self.agent.policy, self.run_dir / "policy")
-        variables = self.agent.policy.variables()
+        save_policy(self.policy, self.run_dir / "policy")
+        variables = self.policy.variables()
         final = [v.numpy() for v in variables]
         for variable, best in zip(variables, self.best_weights):
             variable.assign(best)
         try:
-            save_policy(self.agent.policy, self.run_dir / "best_policy")
+            save_policy(self.policy, self.run_dir / "best_policy")
         finally:
             for variable, value in zip(variables, final):
                 variable.assign(value)

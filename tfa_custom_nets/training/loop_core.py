@@ -134,7 +134,7 @@ class LoopCore:
         """After Ctrl-C: a checkpoint at this step (once the pending updates are in), or, before the
         warm-up ended, none (nothing worth resuming); the exception that says which."""
         state = self.state
-        if state.env_steps < self.config.replay.learning_starts and not state.resumes:
+        if state.env_steps < self.config.warmup_steps and not state.resumes:
             return Interrupted(f"interrupted during the warm-up, before any checkpoint: start it again with the same "
                                f"--run-dir {self.run_dir} (it is taken over).", self.run_dir)
         wait_for_updates()

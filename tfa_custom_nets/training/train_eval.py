@@ -73,16 +73,18 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
                               steps_per_call=config.update_every)
         train_step = make_train_step(agent, replay.batches, config,
                                      replay.priority_writer() if replay.prioritized else None)
-        # Updates run beside collection unless `deterministic` (then a memory-backend run depends only on its seed).
-        updater = Updater(train_step, replay, asynchronous=config.async_updates and not config.deterministic)
+        # Updates run beside collection unless `deterministic` (then a memory-backend run depends only on its seed)
+        # or on-policy (the next rollout needs the updated policy).
+        updater = Updater(train_step, replay,
+                          asynchronous=config.async_updates and not config.deterministic and not config.on_policy)
         core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon,
                         env_threshold(config, train_envs[0]), resumed=resume, returns=collector.returns,
                         rng=(train_envs, collector.policy), train_envs=train_envs)
         bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
                    mininterval=1.0, dynamic_ncols=True, desc=config.name)
         try:
-            if not resume or empty_replay:  # warm up: uniform random steps fill the replay before an update
-                steps = collector.warm_up(config.replay.learning_starts)
+            if (not resume or empty_replay) and config.warmup_steps:  # uniform random steps fill the replay
+                steps = collector.warm_up(config.warmup_steps)
                 state.env_steps += steps
                 state.refill_steps += steps if resume else 0
                 bar.update(steps)
@@ -91,7 +93,9 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
                 env_steps_var.assign(np.int64(state.env_steps))  # NumPy: Python ints stay in TF's scalar cache
                 steps = collector.collect()
                 state.env_steps += steps
-                due = config.updates_due(state.env_steps - state.refill_steps) - state.updates
+                # On-policy, each rollout is one update; else the updates now due at the config's ratio.
+                due = 1 if config.on_policy else (config.updates_due(state.env_steps - state.refill_steps)
+                                                  - state.updates)
                 updater.wait()
                 replay.commit()  # the replay changes between updates, never while one samples it
                 updater.submit(due)

@@ -1,4 +1,4 @@
-"""The compiled update: `k` DQN updates in one call, and the object that runs them beside collection.
+"""The compiled update: `k` agent updates (DQN, BDQ, SAC) in one call, and the object that runs them beside collection.
 
     train_step = make_train_step(agent, replay.batches, config, replay.priority_writer())
     loss, max_priority = train_step(16)          # 16 updates, one compiled call
@@ -14,9 +14,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
+from tf_agents.agents.ppo import ppo_agent
+from tf_agents.agents.sac import sac_agent
 
 from tfa_custom_nets.replay import importance_weights, td_priorities
 from tfa_custom_nets.training.config import TrainConfig
+
+
+def build_optimizers(agent) -> None:
+    """Creates the optimizers' slots before the update loop: variables cannot be created inside a while loop."""
+    if isinstance(agent, ppo_agent.PPOAgent):  # one optimizer over both networks, as PPOAgent steps them
+        pairs = [(agent._optimizer, agent._actor_net.trainable_variables + agent._value_net.trainable_variables)]
+    elif isinstance(agent, sac_agent.SacAgent):
+        pairs = [(agent._critic_optimizer, agent._critic_network_1.trainable_variables
+                  + agent._critic_network_2.trainable_variables),
+                 (agent._actor_optimizer, agent._actor_network.trainable_variables),
+                 (agent._alpha_optimizer, [agent._log_alpha])]
+    else:
+        pairs = [(agent._optimizer, agent._q_network.trainable_variables)]
+    for optimizer, variables in pairs:
+        if hasattr(optimizer, "_create_all_weights"):  # a legacy Keras optimizer (SacAgent converts to one)
+            optimizer._create_all_weights(variables)
+        else:
+            optimizer.build(variables)
 
 
 def make_train_step(agent, batches, config: TrainConfig, priority_writer=None):
@@ -31,15 +51,22 @@ def make_train_step(agent, batches, config: TrainConfig, priority_writer=None):
     items' priorities are set to `|TD error| + priority_epsilon` before the next update samples.
     """
     replay_config = config.replay
-    # The optimizer's slots must exist before the loop: variables cannot be created inside a while loop.
-    agent._optimizer.build(agent._q_network.trainable_variables)
+    build_optimizers(agent)
     total_updates = max(1, config.total_updates)
     beta_start = replay_config.importance_beta_start
+
+    consumed = getattr(batches, "consumed", None)  # an on-policy rollout: emptied by the update that reads it
 
     def one_update():
         experience, info = next(batches)
         if priority_writer is None:
-            return agent.train(experience).loss, tf.constant(0.0, tf.float64)
+            loss = agent.train(experience).loss
+            if consumed is not None:
+                with tf.control_dependencies([loss]):
+                    loss = tf.identity(loss)
+                with tf.control_dependencies([consumed()]):
+                    loss = tf.identity(loss)
+            return loss, tf.constant(0.0, tf.float64)
         progress = tf.minimum(tf.cast(agent.train_step_counter, tf.float64) / total_updates, 1.0)
         beta = beta_start + (1.0 - beta_start) * progress
         loss_info = agent.train(experience, weights=importance_weights(info.probability, info.table_size, beta))
