@@ -24,13 +24,14 @@ EXPERIMENTS = Path(__file__).resolve().parent
 PAGE = EXPERIMENTS / "README.md"
 README = EXPERIMENTS.parent / "README.md"
 START, END = "<!-- results table: experiments/results_page.py -->", "<!-- end of results table -->"
-# Published DQN results on the same envs: RL Baselines3 Zoo's tuned DQN (benchmark.md) and CleanRL's dqn.py.
+# Published results on the same envs: RL Baselines3 Zoo's tuned agents (benchmark.md) and CleanRL's dqn.py.
 ANCHORS = {
     "CartPole-v1": "RL Zoo DQN 500 @50k; CleanRL 488.7 @500k",
     "Acrobot-v1": "RL Zoo DQN -76.6 @100k; CleanRL -91.5 @500k",
     "MountainCar-v0": "RL Zoo DQN -100.8 @120k; CleanRL -194.9 @500k",
     "LunarLander-v3": "RL Zoo DQN 154 @100k",
     "Taxi-v4": "optimal policy 7.7-8.2 (mean 8.0) on the same final evaluations (taxi/optimal.py)",
+    "Pendulum-v1": "RL Zoo SAC about -176 @20k (one run)",
 }
 COLUMNS = ["results", "env", "env steps", "seeds", "final greedy mean ± std over seeds", "best policy mean ± std",
            "seeds reaching the threshold", "median env steps to it", "random policy", "median training s",

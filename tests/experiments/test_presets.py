@@ -28,14 +28,16 @@ TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8
 def test_the_documented_presets_exist():
     assert {"cartpole", "cartpole_reverb", "cartpole_prioritized", "mountaincar", "minatar_breakout", "pong",
             "robot_arm_bdq", "robot_arm_joint", "reacher_bdq", "hopper_bdq", "acrobot", "lunarlander", "taxi",
-            "robot_arm_masked", "pendulum_sac"} <= set(list_presets())
+            "robot_arm_masked", "pendulum_sac", "robot_arm_ppo"} <= set(list_presets())
 
 
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     preset = load_preset(name)
     short_episodes = {**preset.env.make_kwargs, "max_episode_steps": 50}  # the preset's env, episodes cut short
-    config = override(preset, [*TINY, f"env.make_kwargs={short_episodes!r}", f"run_dir={str(tmp_path / name)!r}"])
+    on_policy = preset.agent.kind == "ppo"  # rollouts of 64 steps instead of the preset's
+    config = override(preset, [*TINY, f"env.make_kwargs={short_episodes!r}", f"run_dir={str(tmp_path / name)!r}",
+                               *(["update_every=64", "agent.ppo_epochs=1"] if on_policy else [])])
     if config.uses_reverb and not HAS_REVERB:  # the modern stack: env, model and agent on the in-memory replay
         config = override(config, ["replay.backend='memory'", "replay.prioritized=False"])
     env = make_env(config.env)
@@ -46,13 +48,16 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     model = resolve_ref(config.network.model)(model_obs_spec, model_spec, **config.network.kwargs)
     # The model keeps the env's dtype at its input: pixels stay uint8 and boards bool in the replay.
     assert model.inputs[0].dtype == model_obs_spec.dtype or model_obs_spec.dtype == tf.float32
-    if config.agent.kind != "sac":  # the actor-critic agent's networks are built inside train_eval below
+    if config.agent.kind in ("dqn", "ddqn", "bdq"):  # actor-critic agents' networks: built inside train_eval below
         make_q_network(config, obs_spec, action_spec, model_spec)  # the adapter for the agent kind accepts it
 
     summary = train_eval(config)
     steps = summary["env_steps"]  # batched envs collect a batch at a time (two when one holds resets)
-    assert 120 <= steps < 120 + 2 * config.num_envs and (config.num_envs > 1 or steps == 120)
-    assert summary["updates"] == (steps - 60) // config.update_every
+    if on_policy:  # whole rollouts, one update each
+        assert 128 <= steps < 128 + 2 * config.num_envs and summary["updates"] == 2
+    else:
+        assert 120 <= steps < 120 + 2 * config.num_envs and (config.num_envs > 1 or steps == 120)
+        assert summary["updates"] == (steps - 60) // config.update_every
     assert np.isfinite(summary["eval_mean"])
     stored = json.loads((tmp_path / name / "config.json").read_text())
     for section, field in (("env", "make"), ("network", "model")):

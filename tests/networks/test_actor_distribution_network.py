@@ -1,6 +1,7 @@
 """KerasActorDistributionNetwork and KerasValueNetwork: the distributions worked out by hand (the
 log-probability of a mixed discrete + continuous action is the sum over its components), PPO's
-contract (build, copy shares nothing, a train step moves the weights, PolicySaver round trip), SAC's
+and REINFORCE's contract (build, copy shares nothing, a train step moves the weights, PolicySaver round
+trip), SAC's
 tanh-squashed actor, and the fix-it errors."""
 
 import gymnasium as gym
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tf_agents.agents.ppo import ppo_clip_agent
+from tf_agents.agents.reinforce import reinforce_agent
 from tf_agents.drivers import dynamic_step_driver
 from tf_agents.environments import tf_py_environment
 from tf_agents.policies import greedy_policy, policy_saver
@@ -125,6 +127,29 @@ def test_ppo_trains_a_mixed_action_actor_and_the_saved_policy_gives_the_same_act
     loaded = tf.saved_model.load(str(tmp_path / "policy"))
     observations = tf.random.stateless_uniform([5, 6], seed=[1, 2], minval=-1, maxval=1)
     steps = ts.restart(observations, batch_size=5)
+    ours, theirs = policy.action(steps).action, loaded.action(steps).action
+    np.testing.assert_allclose(theirs["turn"].numpy(), ours["turn"].numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(theirs["grip"].numpy(), ours["grip"].numpy())
+
+
+def test_reinforce_trains_a_mixed_action_actor_with_a_keras_value_baseline(tmp_path):
+    env = tf_py_environment.TFPyEnvironment(envs.load(MixedActionEnv(), seed=0))
+    actor = KerasActorDistributionNetwork(env.observation_spec(), env.action_spec(), mixed_actor)
+    value = KerasValueNetwork(env.observation_spec(), value_model)
+    agent = reinforce_agent.ReinforceAgent(env.time_step_spec(), env.action_spec(), actor_network=actor,
+                                           optimizer=tf.keras.optimizers.Adam(1e-3), value_network=value,
+                                           train_step_counter=tf.Variable(0, dtype=tf.int64))
+    agent.initialize()
+    buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(agent.collect_data_spec, batch_size=1, max_length=64)
+    dynamic_step_driver.DynamicStepDriver(env, agent.collect_policy, [buffer.add_batch], num_steps=40).run()
+    before = [v.numpy() for v in actor.trainable_variables + value.trainable_variables]
+    assert np.isfinite(float(agent.train(buffer.gather_all()).loss))
+    after = actor.trainable_variables + value.trainable_variables
+    assert all(not np.allclose(b, v.numpy()) for b, v in zip(before, after))  # actor and baseline both learn
+    policy = greedy_policy.GreedyPolicy(agent.policy)
+    policy_saver.PolicySaver(policy, batch_size=None).save(str(tmp_path / "policy"))
+    loaded = tf.saved_model.load(str(tmp_path / "policy"))
+    steps = ts.restart(tf.random.stateless_uniform([5, 6], seed=[3, 4], minval=-1, maxval=1), batch_size=5)
     ours, theirs = policy.action(steps).action, loaded.action(steps).action
     np.testing.assert_allclose(theirs["turn"].numpy(), ours["turn"].numpy(), rtol=1e-5)
     np.testing.assert_array_equal(theirs["grip"].numpy(), ours["grip"].numpy())

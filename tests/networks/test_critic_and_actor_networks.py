@@ -1,10 +1,11 @@
-"""KerasCriticNetwork and KerasActorNetwork in TD3 and SAC: built inside the agents, copies (the
+"""KerasCriticNetwork and KerasActorNetwork in TD3, DDPG and SAC: built inside the agents, copies (the
 target networks, two critics each) share no variable, a train step moves the online weights, the
 exported policy acts the same after a PolicySaver round trip, and what does not fit is refused."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.agents.ddpg import ddpg_agent
 from tf_agents.agents.sac import sac_agent
 from tf_agents.agents.td3 import td3_agent
 from tf_agents.drivers import dynamic_step_driver
@@ -61,6 +62,30 @@ def test_td3_trains_keras_actor_and_critics_that_share_no_variable(tmp_path):
     policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(tmp_path / "policy"))
     steps = ts.restart(tf.random.stateless_uniform([6, 3], seed=[5, 6], minval=-1, maxval=1), batch_size=6)
     loaded = tf.saved_model.load(str(tmp_path / "policy"))  # kept: its variables live as long as it does
+    np.testing.assert_allclose(loaded.action(steps).action.numpy(), agent.policy.action(steps).action.numpy(),
+                               rtol=1e-5)
+
+
+def test_ddpg_trains_a_keras_actor_and_critic_whose_targets_share_no_variable(tmp_path):
+    env = pendulum()
+    agent = ddpg_agent.DdpgAgent(env.time_step_spec(), env.action_spec(),
+                                 actor_network=KerasActorNetwork(env.observation_spec(), env.action_spec(), actor),
+                                 critic_network=KerasCriticNetwork((env.observation_spec(), env.action_spec()), critic),
+                                 actor_optimizer=tf.keras.optimizers.Adam(1e-3),
+                                 critic_optimizer=tf.keras.optimizers.Adam(1e-3))
+    agent.initialize()
+    networks = [agent._actor_network, agent._target_actor_network, agent._critic_network,
+                agent._target_critic_network]
+    ids = [{id(v) for v in net.variables} for net in networks]
+    assert all(ids) and sum(len(i) for i in ids) == len(set().union(*ids))
+    _, experience = experience_for(agent, env)
+    online = agent._actor_network.trainable_variables + agent._critic_network.trainable_variables
+    before = [v.numpy() for v in online]
+    assert np.isfinite(float(agent.train(experience).loss))
+    assert all(not np.allclose(b, v.numpy()) for b, v in zip(before, online))
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(tmp_path / "policy"))
+    steps = ts.restart(tf.random.stateless_uniform([6, 3], seed=[7, 8], minval=-1, maxval=1), batch_size=6)
+    loaded = tf.saved_model.load(str(tmp_path / "policy"))
     np.testing.assert_allclose(loaded.action(steps).action.numpy(), agent.policy.action(steps).action.numpy(),
                                rtol=1e-5)
 
