@@ -49,7 +49,7 @@ lint: stack $(STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2   # two workers (pytest-xdist): the two cores of the CI machine
 
 bench: stack $(STAMP)
 	$(PY) benchmarks/pipeline.py

@@ -17,7 +17,7 @@ TAXI_MODEL = "experiments/taxi/experiment.py:build_q_model"
 
 def short(config, tmp_path, name):
     return override(config, [
-        "total_env_steps=3000", "replay.learning_starts=500", "replay.batch_size=32", "eval_interval=1500",
+        "total_env_steps=1500", "replay.learning_starts=500", "replay.batch_size=32", "eval_interval=1500",
         "eval_episodes=5", "checkpoint_interval=1500", "progress=False", "agent.epsilon_decay_steps=1000",
         f"run_dir={str(tmp_path / name)!r}"])
 
@@ -31,11 +31,11 @@ def test_masked_taxi_run_takes_no_invalid_action_and_the_unmasked_one_takes_many
                                                                            "'hidden_units': [16]}"]), tmp_path, "m")
     summary = train_eval(masked)
     assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0}
-    assert summary["env_steps"] >= 3000
+    assert summary["env_steps"] >= 1500
     unmasked = short(override(taxi(None), [f"network.model={TAXI_MODEL!r}", "network.kwargs={'embedding': 8, "
                                                                            "'hidden_units': [16]}"]), tmp_path, "u")
     counts = train_eval(unmasked)["invalid_actions"]
-    assert counts["collect"] > 500  # the random warm-up alone picks a ruled-out move about half the time
+    assert counts["collect"] > 300  # the random warm-up alone picks a ruled-out move about half the time
     # The counts live in the checkpoint: a resume of the finished run (its finish removed) collects nothing
     # more and still reports them.
     for finished in ("summary.json", "policy", "best_policy"):
@@ -57,7 +57,7 @@ def test_masked_taxi_on_prioritized_reverb_replay_takes_no_invalid_action(tmp_pa
                                            "replay.prioritized=True"]), tmp_path, "p")
     assert config.uses_reverb  # the masks travel through Reverb's table and back into the update
     summary = train_eval(config)
-    assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0} and summary["updates"] > 1000
+    assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0} and summary["updates"] >= 400
 
 
 @pytest.mark.parametrize("exploration", ["epsilon_greedy", "ez_greedy"])
