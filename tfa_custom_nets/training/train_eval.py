@@ -22,7 +22,7 @@ from tfa_custom_nets.replay import make_replay, require_reverb
 from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything, set_tf_threads
 from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state, set_replay_aside
 from tfa_custom_nets.training.collection import Collector
-from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
 from tfa_custom_nets.training.run_files import guarded_run_dir
 from tfa_custom_nets.training.update_step import Updater, make_train_step
@@ -103,9 +103,9 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
                 bar.update(steps)
                 scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps)
                 if scores is not None:
-                    bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}",
-                                    eps=f"{float(epsilon()):.2f}", sps=f"{state.env_steps / state.train_seconds:.0f}",
-                                    refresh=False)
+                    explore = {} if config.agent.kind in ACTOR_CRITIC_KINDS else {"eps": f"{float(epsilon()):.2f}"}
+                    bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}", **explore,
+                                    sps=f"{state.env_steps / state.train_seconds:.0f}", refresh=False)
             return core.finish(updater.wait, tf_threads=tf_threads)
         except KeyboardInterrupt:
             bar.close()
