@@ -105,6 +105,12 @@ def test_distributed_runs_refuse_sac():
         check_distributable(config)
 
 
+def test_distributed_runs_refuse_ppo():  # on-policy: no replay server could serve it
+    config = override(load_preset("robot_arm_ppo"), ["replay.backend='reverb'"])
+    with pytest.raises(ValueError, match=r"agent.kind='ppo'. Fix: tfa-nets train robot_arm_ppo \(one process\)"):
+        check_distributable(config)
+
+
 LAUNCH_SETS = ["total_env_steps=3000", "replay.learning_starts=300", "replay.batch_size=32", "update_every=1",
                "eval_interval=1500", "eval_episodes=2", "checkpoint_interval=1000",
                "network.kwargs={'hidden_units': [32]}"]

@@ -28,7 +28,7 @@ from tf_agents.experimental.distributed import reverb_variable_container
 
 from tfa_custom_nets.replay.reverb_backend import make_table
 from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything
-from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, TrainConfig
 
 READY = "replay server ready at"  # the line `serve_replay` prints once it accepts connections
 VARIABLES_TABLE = reverb_variable_container.DEFAULT_TABLE
@@ -37,9 +37,9 @@ VARIABLES_TABLE = reverb_variable_container.DEFAULT_TABLE
 def check_distributable(config: TrainConfig) -> None:
     """Distributed runs replay through Reverb and train the DQN family: a ValueError for a config that asks for
     the memory backend or another agent."""
-    if config.agent.kind == "sac":
-        raise ValueError(f"the distributed roles train DQN, Double DQN and BDQ; {config.name!r} sets agent.kind='sac'. "
-                         f"Fix: tfa-nets train {config.name} (one process).")
+    if config.agent.kind in ACTOR_CRITIC_KINDS:
+        raise ValueError(f"the distributed roles train DQN, Double DQN and BDQ; {config.name!r} sets "
+                         f"agent.kind={config.agent.kind!r}. Fix: tfa-nets train {config.name} (one process).")
     if config.replay.backend == "memory":
         raise ValueError(f"a distributed run replays through the Reverb server, but {config.name!r} sets "
                          "replay.backend='memory'. Fix: --set replay.backend='reverb' (or 'auto').")

@@ -69,8 +69,7 @@ class RobotArmEnv(gym.Env):
             raise ValueError(f"RobotArm: joint_limit must be None or in [max_turn, pi] radians, got {joint_limit!r}.")
         if continuous and joint_limit is not None:
             raise ValueError("RobotArm: joint_limit publishes a mask over the discrete turns; continuous=True has "
-                             "none. "
-                             "Fix: one of the two.")
+                             "none. Fix: one of the two.")
         self.continuous = bool(continuous)
         self.turn_noise = float(turn_noise)
         self.joint_limit = None if joint_limit is None else float(joint_limit)

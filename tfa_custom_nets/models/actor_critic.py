@@ -16,15 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfa_custom_nets.models.trunks import dense_trunk
-
-
-def _components(action_spec) -> list:
-    """`[(prefix, spec)]` in the order and with the names `KerasActorDistributionNetwork` reads."""
-    if isinstance(action_spec, dict):
-        return [(f"{key}_", action_spec[key]) for key in sorted(action_spec)]
-    if isinstance(action_spec, (tuple, list)):
-        return [(f"{i}_", spec) for i, spec in enumerate(action_spec)]
-    return [("", action_spec)]
+from tfa_custom_nets.networks.keras_actor_distribution_network import _component_names
 
 
 def dense_actor_model(observation_spec, action_spec, hidden_units: Sequence[int] = (256, 256),
@@ -42,7 +34,7 @@ def dense_actor_model(observation_spec, action_spec, hidden_units: Sequence[int]
     """
     trunk = dense_trunk(observation_spec.shape, hidden_units, activation)
     outputs = {}
-    for prefix, spec in _components(action_spec):
+    for prefix, spec in _component_names(action_spec, name):  # the head names the network reads
         if spec.dtype.is_integer:
             outputs[f"{prefix}logits"] = tf.keras.layers.Dense(int(np.max(spec.maximum)) + 1,
                                                                name=f"{prefix}logits")(trunk.output)

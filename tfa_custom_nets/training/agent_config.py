@@ -12,7 +12,7 @@ ACTOR_CRITIC_KINDS = ("sac", "ppo")
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """The TF-Agents DQN agent and its optimisation."""
+    """The TF-Agents agent (DQN family, SAC or PPO) and its optimisation."""
 
     kind: str = "dqn"
     """`dqn` (DqnAgent), `ddqn` (DdqnAgent, double-Q targets), `bdq` (BranchingDqnAgent, double-Q, for

@@ -181,20 +181,30 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     return agent, epsilon
 
 
+def keras_actor(config: TrainConfig, observation_spec, action_spec, squash: bool) -> KerasActorDistributionNetwork:
+    """The actor of an actor-critic kind: `network.model` (with `network.kwargs`) as one distribution per action
+    component, its stds made as `network.actor_std` says, tanh-squashed to the bounds with `squash` (SAC)."""
+    model_fn = resolve_ref(config.network.model, "network.model")
+    return KerasActorDistributionNetwork(
+        observation_spec, action_spec, lambda: model_fn(observation_spec, action_spec, **config.network.kwargs),
+        std=config.network.actor_std, squash=squash)
+
+
+def critic_builder(config: TrainConfig, observation_spec, action_spec):
+    """A zero-argument builder of `network.critic_model` (with `network.critic_kwargs`): SAC's Q(s, a), PPO's V(s)."""
+    critic_fn = resolve_ref(config.network.critic_model, "network.critic_model")
+    return lambda: critic_fn(observation_spec, action_spec, **config.network.critic_kwargs)
+
+
 def make_sac_agent(config: TrainConfig, time_step_spec, action_spec):
     """TF-Agents' SacAgent with the config's Keras actor (`network.model`, tanh-squashed to the action bounds)
     and two Keras critics (`network.critic_model`); one Adam learning rate for actor, critics and temperature."""
     if not action_spec.dtype.is_floating or action_spec.shape.rank != 1:
         raise ValueError(f"agent.kind='sac' needs a flat Box action (n,); env {config.env.id!r} has {action_spec}. "
                          "Fix: agent.kind='dqn' or 'ddqn' for a Discrete action, 'bdq' for a MultiDiscrete one.")
-    observation_spec, network = time_step_spec.observation, config.network
-    actor_fn = resolve_ref(network.model, "network.model")
-    critic_fn = resolve_ref(network.critic_model, "network.critic_model")
-    actor = KerasActorDistributionNetwork(
-        observation_spec, action_spec, lambda: actor_fn(observation_spec, action_spec, **network.kwargs),
-        std=network.actor_std, squash=True)
-    critic = KerasCriticNetwork(
-        (observation_spec, action_spec), lambda: critic_fn(observation_spec, action_spec, **network.critic_kwargs))
+    observation_spec = time_step_spec.observation
+    actor = keras_actor(config, observation_spec, action_spec, squash=True)
+    critic = KerasCriticNetwork((observation_spec, action_spec), critic_builder(config, observation_spec, action_spec))
     agent_config = config.agent
     target_entropy = agent_config.target_entropy
     agent = sac_agent.SacAgent(
@@ -216,14 +226,9 @@ def make_ppo_agent(config: TrainConfig, time_step_spec, action_spec):
     """TF-Agents' PPOClipAgent with the config's Keras actor (`network.model`: one distribution per action
     component, so Box, Discrete and dict actions of both) and value model (`network.critic_model`); GAE advantages
     and TD(lambda) value targets, observations and rewards normalised as TF-Agents does by default."""
-    observation_spec, network, agent_config = time_step_spec.observation, config.network, config.agent
-    actor_fn = resolve_ref(network.model, "network.model")
-    value_fn = resolve_ref(network.critic_model, "network.critic_model")
-    actor = KerasActorDistributionNetwork(
-        observation_spec, action_spec, lambda: actor_fn(observation_spec, action_spec, **network.kwargs),
-        std=network.actor_std)
-    value = KerasValueNetwork(observation_spec,
-                              lambda: value_fn(observation_spec, action_spec, **network.critic_kwargs))
+    observation_spec, agent_config = time_step_spec.observation, config.agent
+    actor = keras_actor(config, observation_spec, action_spec, squash=False)
+    value = KerasValueNetwork(observation_spec, critic_builder(config, observation_spec, action_spec))
     agent = ppo_clip_agent.PPOClipAgent(
         time_step_spec, action_spec, optimizer=tf.keras.optimizers.Adam(agent_config.learning_rate),
         actor_net=actor, value_net=value, importance_ratio_clipping=agent_config.clip_ratio,

@@ -193,12 +193,12 @@ class TrainConfig:
             builder = "Q(s, a)" if self.agent.kind == "sac" else "V(s)"
             example = "dense_critic_model" if self.agent.kind == "sac" else "dense_value_model"
             require(self.network.critic_model is not None and not self.replay.prioritized
-                     and self.env.action_mask is None and not self.env.joint_actions,
-                     f"agent.kind={self.agent.kind!r} needs network.critic_model (a {builder} builder, e.g. "
-                     f"'tfa_custom_nets.models:{example}') and takes no prioritized replay, action mask or "
-                     f"joint actions; got critic_model={self.network.critic_model!r}, replay.prioritized="
-                     f"{self.replay.prioritized}, env.action_mask={self.env.action_mask!r}, env.joint_actions="
-                     f"{self.env.joint_actions}.")
+                    and self.env.action_mask is None and not self.env.joint_actions,
+                    f"agent.kind={self.agent.kind!r} needs network.critic_model (a {builder} builder, e.g. "
+                    f"'tfa_custom_nets.models:{example}') and takes no prioritized replay, action mask or "
+                    f"joint actions; got critic_model={self.network.critic_model!r}, replay.prioritized="
+                    f"{self.replay.prioritized}, env.action_mask={self.env.action_mask!r}, env.joint_actions="
+                    f"{self.env.joint_actions}.")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,4 +1,5 @@
-"""The compiled update: `k` agent updates (DQN, BDQ, SAC) in one call, and the object that runs them beside collection.
+"""The compiled update: `k` agent updates (DQN, BDQ, SAC; PPO one per rollout) in one call, and the object that
+runs them beside collection.
 
     train_step = make_train_step(agent, replay.batches, config, replay.priority_writer())
     loss, max_priority = train_step(16)          # 16 updates, one compiled call
@@ -61,10 +62,10 @@ def make_train_step(agent, batches, config: TrainConfig, priority_writer=None):
         experience, info = next(batches)
         if priority_writer is None:
             loss = agent.train(experience).loss
-            if consumed is not None:
+            if consumed is not None:  # emptied after the update, and the loss returned only once it is
                 with tf.control_dependencies([loss]):
-                    loss = tf.identity(loss)
-                with tf.control_dependencies([consumed()]):
+                    emptied = consumed()
+                with tf.control_dependencies([emptied]):
                     loss = tf.identity(loss)
             return loss, tf.constant(0.0, tf.float64)
         progress = tf.minimum(tf.cast(agent.train_step_counter, tf.float64) / total_updates, 1.0)
