@@ -142,8 +142,8 @@ def limits_and_profile(config, num_envs: int, k: int) -> dict:
     batched = batched_py_environment.BatchedPyEnvironment(envs, multithreading=False)
     try:
         buffer = replay.make_memory_buffer(agent.collect_data_spec, config.replay.capacity, num_envs)
-        observers = {"reverb": replay.make_observer(reverb.Client(address), table_name=table.name,
-                                                    num_envs=num_envs),
+        observers = {"reverb": replay.make_observer(reverb.Client(address), agent.collect_data_spec,
+                                                    table_name=table.name, num_envs=num_envs),
                      "memory": replay.MemoryObserver(buffer, num_envs)}
         random_actions = random_py_policy.RandomPyPolicy(batched.time_step_spec(), batched.action_spec(), seed=0,
                                                          outer_dims=(num_envs,))
@@ -153,7 +153,8 @@ def limits_and_profile(config, num_envs: int, k: int) -> dict:
         for observer in observers.values():
             observer.flush()
         samplers = {"memory": replay.make_memory_sampler(buffer, BATCH),
-                    "reverb": iter(replay.make_dataset(address, BATCH, table_name=table.name))}
+                    "reverb": iter(replay.make_dataset(address, agent.collect_data_spec, BATCH,
+                                                                table_name=table.name))}
         fixed = next(samplers["memory"])
         update_ms = {name: per_update_ms(make_train_step(agent, sampler, config), k)
                      for name, sampler in [*samplers.items(), ("fixed batch", itertools.repeat(fixed))]}

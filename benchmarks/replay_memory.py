@@ -58,7 +58,7 @@ def bytes_per_step(source: str, dtype, steps: int) -> float:
         reward=tf.TensorSpec((), tf.float32), discount=tf.TensorSpec((), tf.float32))
     stacks = frames(source, steps)
     server = replay.start_server([replay.make_uniform_table(spec, capacity=steps, min_size=1)])
-    observer = replay.make_observer(reverb.Client(f"localhost:{server.port}"))
+    observer = replay.make_observer(reverb.Client(f"localhost:{server.port}"), spec)
     gc.collect()
     before = rss_mb()
     for stack in stacks:

@@ -77,10 +77,11 @@ def test_sampling_probabilities_and_priority_updates_read_back_from_reverb():
     try:
         address = f"localhost:{server.port}"
         client = reverb.Client(address)
+        layout = replay.ItemLayout(spec)
         with client.trajectory_writer(num_keep_alive_refs=2) as writer:
             for i, priority in enumerate([1.0, 4.0, 9.0]):  # alpha .5: weights 1, 2, 3 -> P = 1/6, 2/6, 3/6
-                writer.append([np.float32(2 * i)])
-                writer.append([np.float32(2 * i + 1)])
+                writer.append([layout.pack([np.float32(2 * i)])])
+                writer.append([layout.pack([np.float32(2 * i + 1)])])
                 writer.create_item(table.name, priority, [writer.history[0][-2:]])
                 writer.end_episode()
         seen = sample_all(address, table.name, 3)
@@ -94,9 +95,9 @@ def test_sampling_probabilities_and_priority_updates_read_back_from_reverb():
         server.stop()
 
 
-def fill_with_ranked_priorities(env, address, table_name, steps=60):
+def fill_with_ranked_priorities(env, address, table_name, data_spec, steps=60):
     """Random 2-step items from `steps` env steps, given priorities 1, 2, 3, ... in key order; their keys."""
-    observer = replay.make_observer(reverb.Client(address), n_step_update=2, table_name=table_name)
+    observer = replay.make_observer(reverb.Client(address), data_spec, n_step_update=2, table_name=table_name)
     policy = random_py_policy.RandomPyPolicy(env.time_step_spec(), env.action_spec(), seed=0)
     py_driver.PyDriver(env, policy, [observer], max_steps=steps).run(env.reset())
     observer.flush()
@@ -135,8 +136,9 @@ def test_train_step_weights_the_loss_and_writes_td_errors_back(kind, train_step,
     server = replay.start_server([table])
     try:
         address = f"localhost:{server.port}"
-        keys = fill_with_ranked_priorities(env, address, table.name)  # priorities 1, 2, 3, ...: weights differ
-        experience, info = next(iter(replay.make_dataset(address, 8, table_name=table.name,
+        # priorities 1, 2, 3, ...: weights differ
+        keys = fill_with_ranked_priorities(env, address, table.name, agent.collect_data_spec)
+        experience, info = next(iter(replay.make_dataset(address, agent.collect_data_spec, 8, table_name=table.name,
                                                                   rate_limiter_timeout_ms=READ_TIMEOUT_MS)))
         # Before the update: beta at this train step; the loss the agent will minimise, and its TD errors.
         agent.train_step_counter.assign(train_step)

@@ -31,10 +31,13 @@ def record_stream():
     return env, stream
 
 
-def items_written(observer_factory, data_spec, stream, n_step_update):
+def items_written(observer_factory, data_spec, stream, n_step_update, packed=True):
+    """The items an observer wrote for `stream`, read back as trajectories: from our packed layout, or (not
+    `packed`) from the nested columns TF-Agents' observer writes."""
     import reverb
 
-    signature = tensor_spec.add_outer_dim(data_spec, replay.sequence_length(n_step_update))
+    layout = replay.ItemLayout(data_spec, n_step_update)
+    signature = layout.signature if packed else tensor_spec.add_outer_dim(data_spec, layout.length)
     server = replay.start_server([reverb.Table.queue("queue", max_size=1000, signature=signature)])
     try:
         address = f"localhost:{server.port}"
@@ -45,7 +48,8 @@ def items_written(observer_factory, data_spec, stream, n_step_update):
         count = reverb.Client(address).server_info()["queue"].current_size
         dataset = reverb.TrajectoryDataset.from_table_signature(
             address, "queue", 10, rate_limiter_timeout_ms=READ_TIMEOUT_MS).batch(count)
-        return count, next(iter(dataset)).data
+        data = next(iter(dataset)).data
+        return count, layout.unpack(data) if packed else data
     finally:
         server.stop()
 
@@ -56,11 +60,12 @@ def test_same_items_as_tf_agents_observer(n_step_update):
     data_spec = trajectory.Trajectory(*tensor_spec.from_spec(
         trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),
                                    env.time_step_spec())))
-    ours = items_written(lambda c: replay.make_observer(c, n_step_update, "queue"), data_spec, stream, n_step_update)
+    ours = items_written(lambda c: replay.make_observer(c, data_spec, n_step_update, "queue"), data_spec, stream,
+                         n_step_update)
     reference = items_written(
         lambda c: reverb_utils.ReverbAddTrajectoryObserver(c, "queue", replay.sequence_length(n_step_update),
                                                            stride_length=1),
-        data_spec, stream, n_step_update)
+        data_spec, stream, n_step_update, packed=False)
     assert ours[0] == reference[0] > 0
     for a, b in zip(tf.nest.flatten(ours[1]), tf.nest.flatten(reference[1])):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -74,8 +79,8 @@ def test_memory_backend_samples_the_same_items(n_step_update):
     data_spec = trajectory.Trajectory(*tensor_spec.from_spec(
         trajectory.from_transition(env.time_step_spec(), policy_step.PolicyStep(env.action_spec(), (), ()),
                                    env.time_step_spec())))
-    count, items = items_written(lambda c: replay.make_observer(c, n_step_update, "queue"), data_spec, stream,
-                                 n_step_update)
+    count, items = items_written(lambda c: replay.make_observer(c, data_spec, n_step_update, "queue"), data_spec,
+                                 stream, n_step_update)
     windows = {tuple(np.asarray(w).ravel()) for w in items.observation.numpy()}
     assert len(windows) == count
 
@@ -114,8 +119,10 @@ def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
     """Two envs with different episode lengths stepped as one batch: the batched observer's items
     are, as a set, those of one TransitionObserver per env fed that env's unbatched steps."""
     stream, rows, data_spec = batched_stream()
-    count, batched = items_written(lambda c: replay.make_observer(c, 2, "queue", num_envs=2), data_spec, stream, 2)
-    per_env = [items_written(lambda c: replay.make_observer(c, 2, "queue"), data_spec, row, 2) for row in rows]
+    count, batched = items_written(lambda c: replay.make_observer(c, data_spec, 2, "queue", num_envs=2), data_spec,
+                                   stream, 2)
+    per_env = [items_written(lambda c: replay.make_observer(c, data_spec, 2, "queue"), data_spec, row, 2)
+               for row in rows]
     # env 0: episodes of 3 steps (4 trajectory steps each, 3-step windows: 2 per episode); env 1: 5 steps
     assert count == sum(c for c, _ in per_env) > 0
 
@@ -133,7 +140,8 @@ def test_batched_memory_replay_samples_each_envs_windows_and_none_that_mix_envs(
     """The in-memory replay fed the same two-env batch: every window it samples is one of the per-env
     observers' items, and it samples them all (no window across envs or across an episode's end)."""
     stream, rows, data_spec = batched_stream()
-    per_env = [items_written(lambda c: replay.make_observer(c, 2, "queue"), data_spec, row, 2)[1] for row in rows]
+    per_env = [items_written(lambda c: replay.make_observer(c, data_spec, 2, "queue"), data_spec, row, 2)[1]
+               for row in rows]
     expected = {tuple(w.ravel()) for data in per_env for w in data.observation.numpy()}
 
     memory = replay.MemoryReplay(data_spec, capacity=1000, batch_size=2000, n_step_update=2, num_envs=2)

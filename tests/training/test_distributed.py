@@ -78,7 +78,7 @@ def test_the_rate_limiter_holds_the_learner_to_batch_size_over_update_every_samp
 
     config, agent, _, address = server_and_learner
     client = reverb.Client(address)
-    observer = replay.make_observer(client, table_name=replay.table_name(config))
+    observer = replay.make_observer(client, agent.collect_data_spec, table_name=replay.table_name(config))
     step = tf.nest.map_structure(lambda s: np.zeros(s.shape, s.dtype.as_numpy_dtype), agent.collect_data_spec)
     # samples_per_insert = batch_size / update_every = 2, with an error buffer of a warm-up's worth
     # (2 * 8 samples): inserts may run 2 * 8 items ahead of the first sample, and wait there.

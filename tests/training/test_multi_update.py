@@ -84,13 +84,13 @@ def test_k_prioritized_updates_in_one_call_equal_k_single_updates_and_write_the_
     config = with_target_copy_every_2(config_for(kind), prioritized=True)
     tf.random.set_seed(0)
     env = make_env(config.env, seed=0)
-    table = replay.make_prioritized_table(twin_agents(config, env)[0].collect_data_spec, 200, min_size=8,
-                                          n_step_update=2)
+    data_spec = twin_agents(config, env)[0].collect_data_spec
+    table = replay.make_prioritized_table(data_spec, 200, min_size=8, n_step_update=2)
     server = replay.start_server([table])
     try:
         address = f"localhost:{server.port}"
-        keys = fill_with_ranked_priorities(env, address, table.name)
-        data = iter(replay.make_dataset(address, 8, table_name=table.name,
+        keys = fill_with_ranked_priorities(env, address, table.name, data_spec)
+        data = iter(replay.make_dataset(address, data_spec, 8, table_name=table.name,
                                          rate_limiter_timeout_ms=READ_TIMEOUT_MS))
         batches = [next(data) for _ in range(3)]
         sampled = {int(k) for _, info in batches for k in info.key.numpy()}

@@ -34,7 +34,7 @@ def run_actor(config: TrainConfig, address: str, actor_id: int = 0, seed: int | 
     role = Role(config, seed, config.num_envs)
     shared = role.shared
     wait_for_server(address)
-    replay = ReverbReplay(config, address, role.num_envs)
+    replay = ReverbReplay(config, role.agent.collect_data_spec, address, role.num_envs)
     container = reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE])
     container.update(shared.nest)
     replay.priority = float(shared.max_priority.numpy())

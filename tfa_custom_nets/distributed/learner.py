@@ -41,7 +41,7 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
         state = read_loop_state(run_dir) if resume else LoopState.start(config)
         if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
             tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))
-        replay = ReverbReplay(config, address)
+        replay = ReverbReplay(config, role.agent.collect_data_spec, address)
         container = reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE])
         train_step = make_train_step(role.agent, replay.batches, config,
                                      replay.priority_writer() if replay.prioritized else None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 
-from tfa_custom_nets.replay.items import importance_weights, sequence_length, td_priorities
+from tfa_custom_nets.replay.items import ItemLayout, importance_weights, sequence_length, td_priorities
 from tfa_custom_nets.replay.memory_replay import (
     MemoryObserver,
     MemoryReplay,
@@ -83,7 +83,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tfa_custom_nets.replay' has no attribute {name!r}")
 
 
-__all__ = ["MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "RolloutReplay", "importance_weights",
-           "make_memory_buffer", "make_memory_sampler", "make_replay", "require_reverb", "sequence_length",
-           "td_priorities",
+__all__ = ["ItemLayout", "MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "RolloutReplay",
+           "importance_weights", "make_memory_buffer", "make_memory_sampler", "make_replay", "require_reverb",
+           "sequence_length", "td_priorities",
            *[name for names in _REVERB_NAMES.values() for name in names]]

@@ -2,7 +2,7 @@
 
     replay = ReverbReplay.start_local(config, agent.collect_data_spec, num_envs=16,
                                       checkpoint_dir=run_dir / "replay")   # single process
-    replay = ReverbReplay(config, "host:8000", num_envs=16)               # an actor or the learner
+    replay = ReverbReplay(config, agent.collect_data_spec, "host:8000", num_envs=16)  # an actor or the learner
 
 The same object serves every role: an actor only writes (`observer`), the learner only samples
 (`batches`, `priority_writer`) and asks for checkpoints, a single-process run does all three on
@@ -39,8 +39,9 @@ def table_name(config) -> str:
 class ReverbReplay:
     """A replay table on the Reverb server at `address` (see the module docstring)."""
 
-    def __init__(self, config, address: str, num_envs: int | None = None, server: reverb.Server | None = None):
-        self.address, self.table = address, table_name(config)
+    def __init__(self, config, data_spec, address: str, num_envs: int | None = None,
+                 server: reverb.Server | None = None):
+        self.address, self.table, self._data_spec = address, table_name(config), data_spec
         self.prioritized = config.replay.prioritized
         self._batch_size, self._n_step, self._num_envs = (config.replay.batch_size, config.agent.n_step_update,
                                                           num_envs)
@@ -63,13 +64,14 @@ class ReverbReplay:
         table = make_table(config, collect_data_spec, min_size, samples_per_insert)
         server = reverb_replay.start_server([table], checkpoint_dir=None if checkpoint_dir is None
                                             else str(checkpoint_dir))
-        return cls(config, f"localhost:{server.port}", num_envs, server)
+        return cls(config, collect_data_spec, f"localhost:{server.port}", num_envs, server)
 
     @property
     def observer(self):
         """The `PyDriver` observer writing this role's env steps as items."""
         if self._observer is None:
-            self._observer = reverb_replay.make_observer(self.client, self._n_step, self.table, self._num_envs)
+            self._observer = reverb_replay.make_observer(self.client, self._data_spec, self._n_step, self.table,
+                                                         self._num_envs)
             self._observer.priority = self._priority
         return self._observer
 
@@ -77,7 +79,8 @@ class ReverbReplay:
     def batches(self):
         """An iterator of `(Trajectory [B, n+1, ...], SampleInfo)` batches, read inside the compiled update."""
         if self._batches is None:
-            self._batches = iter(reverb_replay.make_dataset(self.address, self._batch_size, self.table))
+            self._batches = iter(reverb_replay.make_dataset(self.address, self._data_spec, self._batch_size,
+                                                            self.table))
         return self._batches
 
     def priority_writer(self):
