@@ -1,6 +1,7 @@
 # make train: set up a virtual environment (if needed) and train the default experiment (cartpole).
 # make test:  set up the environment (if needed), lint, and run the test suite (notebooks included).
 # make bench: speed measurements; make soak: the 1M-step memory soak (both write benchmarks/results/).
+# make bench-peers: CartPole against Stable-Baselines3, in its own .venv-peers (optional, ~15 minutes).
 #
 # Two stacks, picked by the Python that builds the environment (PYTHON=..., else the first supported
 # one found): Python 3.9-3.11 -> the current stack in .venv (TensorFlow 2.15, dm-reverb: everything);
@@ -16,7 +17,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PIP    := $(PY) -m pip install -q
 
-.PHONY: setup train test lint bench soak clean stack
+.PHONY: setup train test lint bench bench-peers soak clean stack
 
 stack:
 ifeq ($(STACK),none)
@@ -53,11 +54,24 @@ test: lint
 
 bench: stack $(STAMP)
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/reverb_sampling.py
 	$(PY) benchmarks/time_to_solve.py
 	$(PY) benchmarks/replay_memory.py
 	$(PY) benchmarks/branching_update.py
 	$(PY) benchmarks/robot_arm_paths.py
 	$(PY) benchmarks/distributed.py
+
+# Stable-Baselines3 (CPU torch) in its own environment: never beside TensorFlow. Python 3.11, as the CPU
+# torch wheel kept in /opt/wheels (installed first where it exists; PyPI's default torch is the CUDA build).
+PEERS_PYTHON ?= python3.11
+PEERS := .venv-peers
+$(PEERS)/.installed: requirements/peers.txt
+	test -x $(PEERS)/bin/python || $(PEERS_PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl) -r requirements/peers.txt
+	touch $@
+
+bench-peers: stack $(STAMP) $(PEERS)/.installed
+	$(PY) benchmarks/peers.py --peers-python $(PEERS)/bin/python
 
 # About 30 minutes on 2 cores: 1M env steps of cartpole per replay backend, resident memory every 50k steps.
 soak: stack $(STAMP)
@@ -65,4 +79,4 @@ soak: stack $(STAMP)
 	$(PY) benchmarks/soak.py --set "replay.backend='memory'" --out soak_memory
 
 clean:
-	rm -rf .venv .venv-modern runs .pytest_cache .ruff_cache
+	rm -rf .venv .venv-modern .venv-peers runs .pytest_cache .ruff_cache

@@ -6,7 +6,8 @@ on CartPole-v1, measured side by side in one process run:
 
 - **pipeline**: `train_eval` with `num_envs` envs stepped as one batch and every due update in one
   compiled call (updates overlapped with collection), over `--steps` env steps, once with the
-  in-memory replay and once with Reverb;
+  in-memory replay, once with Reverb and once with prioritized Reverb replay (priorities written
+  back after every update);
 - **tutorial**: the loop of TF-Agents' DQN tutorial: one `PyDriver` step with a `PyTFEagerPolicy`
   and a `ReverbAddTrajectoryObserver`, then one `agent.train` (a `common.function`) on the next batch
   of `ReverbReplayBuffer.as_dataset`, per iteration, over the same env steps;
@@ -65,8 +66,9 @@ WARMUP = 1_000
 BATCH = 64
 
 
-def bench_config(steps: int, num_envs: int, backend: str, run_dir: str, threads: int | None = None):
-    return override(load_preset("cartpole_reverb"), [
+def bench_config(steps: int, num_envs: int, backend: str, run_dir: str, threads: int | None = None,
+                 prioritized: bool = False):
+    return override(load_preset("cartpole_reverb"), [f"replay.prioritized={prioritized}",
         f"total_env_steps={steps}", "update_every=1", f"num_envs={num_envs}", f"replay.batch_size={BATCH}",
         f"replay.learning_starts={WARMUP}", f"replay.backend={backend!r}", f"eval_interval={steps}",
         "eval_episodes=2", f"checkpoint_interval={steps}", "progress=False", f"run_dir={run_dir!r}",
@@ -80,8 +82,10 @@ def agent_for(config, env):
     return make_agent(config, time_step_spec, action_spec, env_steps)[0], env_steps
 
 
-def pipeline(steps: int, num_envs: int, backend: str, tmp: str, threads: int | None = None) -> dict:
-    config = bench_config(steps, num_envs, backend, str(Path(tmp) / f"pipeline-{time.time_ns()}"), threads)
+def pipeline(steps: int, num_envs: int, backend: str, tmp: str, threads: int | None = None,
+             prioritized: bool = False) -> dict:
+    config = bench_config(steps, num_envs, backend, str(Path(tmp) / f"pipeline-{time.time_ns()}"), threads,
+                          prioritized)
     summary = train_eval(config)
     return {"env_steps": summary["env_steps"], "updates": summary["updates"], "seconds": summary["train_seconds"]}
 
@@ -213,7 +217,8 @@ def limits_and_profile(config, num_envs: int, k: int) -> dict:
             "profile_us": us}
 
 
-LOOPS = ("pipeline, memory replay", "pipeline, Reverb replay", "tutorial loop, Reverb replay")
+LOOPS = ("pipeline, memory replay", "pipeline, Reverb replay", "tutorial loop, Reverb replay",
+         "pipeline, prioritized Reverb replay")
 THREADS = (None, 1)  # TensorFlow's default intra-op threads (one per core), and one
 
 
@@ -235,7 +240,8 @@ def child(kind: str, threads: int | None, steps: int, num_envs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         if kind == LOOPS[2]:
             return tutorial(steps, config)
-        return pipeline(steps, num_envs, "memory" if kind == LOOPS[0] else "reverb", tmp, threads)
+        return pipeline(steps, num_envs, "memory" if kind == LOOPS[0] else "reverb", tmp, threads,
+                        prioritized=kind == LOOPS[3])
 
 
 def measure(kind: str, threads: int | None, args) -> dict:
@@ -303,6 +309,8 @@ def summarize(rows: list, limits_before: dict, limits_after: dict, args) -> dict
             "best": {name: {"threads": r["threads"], "updates_per_s": r["updates_per_s"]}
                      for name, r in best.items()},
             "over_tutorial": {name: best[name]["updates_per_s"] / tutorial_best for name in LOOPS[:2]},
+            "of_memory_pipeline": {name: best[name]["env_steps_per_s"] / best[LOOPS[0]]["env_steps_per_s"]
+                                   for name in (LOOPS[1], LOOPS[3])},
             "over_tutorial_at_equal_threads": at_equal_threads,
             "of_limit": {"memory": best[LOOPS[0]]["updates_per_s"] / limit["memory"],
                          "reverb": best[LOOPS[1]]["updates_per_s"] / limit["reverb"],
@@ -336,6 +344,9 @@ def report(result: dict, args, k: int) -> str:
               f"replay ({threads_label(best[LOOPS[1]]['threads'])}). With both loops at the same setting: "
               + "; ".join(f"{threads_label(threads)} {r[LOOPS[0]]:.2f}x memory, {r[LOOPS[1]]:.2f}x Reverb"
                           for threads, r in equal.items()) + ".", "",
+              "Reverb-fed against in-memory (the same pipeline, best run against best run, env steps/s): "
+              + "; ".join(f"{name.removeprefix('pipeline, ')} **{100 * share:.0f}%**"
+                          for name, share in result["of_memory_pipeline"].items()) + ".", "",
               f"Compiled-loop limit: updates alone, {k} per call, with no collection, measured before and after "
               "the loops at each thread setting; the faster of the two measurements each (ms per update on a fixed "
               "batch, before / after: "

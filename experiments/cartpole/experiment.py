@@ -21,12 +21,17 @@ import tensorflow as tf
 from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, ReplayConfig, TrainConfig
 
 
-def build_q_model(observation_spec, action_spec, hidden_units=(256, 256)):
-    """observation -> Dense -> Dense (the shared trunk) -> one Q-value per action."""
+def build_q_model(observation_spec, action_spec, hidden_units=(256, 256), layer_norm=False):
+    """observation -> Dense -> Dense (the shared trunk) -> one Q-value per action. `layer_norm`: each
+    hidden layer normalised before its ReLU (Gallici et al. 2024: it steadies TD learning)."""
     inputs = tf.keras.Input(shape=observation_spec.shape, name="observation")
     x = inputs
     for units in hidden_units:
-        x = tf.keras.layers.Dense(units, activation="relu")(x)
+        if layer_norm:
+            x = tf.keras.layers.LayerNormalization()(tf.keras.layers.Dense(units)(x))
+            x = tf.keras.layers.Activation("relu")(x)
+        else:
+            x = tf.keras.layers.Dense(units, activation="relu")(x)
     q_values = tf.keras.layers.Dense(int(action_spec.maximum) + 1, name="q_values")(x)
     return tf.keras.Model(inputs, q_values)
 
