@@ -37,19 +37,23 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BATCH, ENVS, STEPS, K = 64, 16, 5_000, 16
 
 
-class ColumnsObserver:
-    """Items as the trajectory's own columns (the layout before packing; TF-Agents' observer writes these)."""
+class WindowWriter:
+    """Two-step windows per env, as the trajectory's own columns (the layout before packing; TF-Agents'
+    observer writes these) or packed (`layout`) in chunks of `chunk_steps` (None: Reverb's auto-tuned)."""
 
-    def __init__(self, client, table: str, num_envs: int):
-        self._table = table
+    def __init__(self, client, table: str, num_envs: int, layout=None, chunk_steps: int | None = None):
+        self._table, self._layout = table, layout
         self._writers = [client.trajectory_writer(num_keep_alive_refs=2, validate_items=False)
                          for _ in range(num_envs)]
+        for writer in self._writers if chunk_steps is not None else ():
+            writer.configure((0,), num_keep_alive_refs=2, max_chunk_length=chunk_steps)
         self._steps = [0] * num_envs
 
     def __call__(self, trajectory) -> None:
         columns = tf.nest.flatten(trajectory)
         for i, writer in enumerate(self._writers):
-            writer.append([column[i] for column in columns])
+            row = [column[i] for column in columns]
+            writer.append(row if self._layout is None else [self._layout.pack(row)])
             self._steps[i] += 1
             if self._steps[i] >= 2:
                 writer.create_item(self._table, 1.0, [column[-2:] for column in writer.history])
@@ -78,6 +82,22 @@ def per_batch_us(iterator, calls: int = 60) -> float:
     return (time.perf_counter() - start) / (calls * K) * 1e6
 
 
+CLIENT = "Reverb, packed, `Client.sample(num_samples=64)` in Python (stacked to arrays; not yet in the graph)"
+
+
+def client_sample_us(client, table: str, calls: int = 100) -> float:
+    """A batch through the Python client: the lower bound for feeding the compiled step from it."""
+    def batch():
+        samples = list(client.sample(table, num_samples=BATCH, emit_timesteps=False))
+        return np.stack([sample.data[0] for sample in samples])
+
+    batch()
+    start = time.perf_counter()
+    for _ in range(calls):
+        batch()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
 def insert_us(observer, stream) -> float:
     start = time.perf_counter()
     for trajectory in stream:
@@ -100,7 +120,9 @@ def main() -> None:
               replay.make_prioritized_table(spec, 100_000, min_size=BATCH, name="packed, prioritized"),
               reverb.Table("columns", max_size=100_000, sampler=reverb.selectors.Uniform(),
                            remover=reverb.selectors.Fifo(), rate_limiter=reverb.rate_limiters.MinSize(BATCH),
-                           signature=columns_signature)]
+                           signature=columns_signature),
+              *[replay.make_uniform_table(spec, 100_000, min_size=BATCH, name=f"packed, chunks of {n}")
+                for n in (1, 2)]]
     server = replay.start_server(tables)
     address = f"localhost:{server.port}"
     client = reverb.Client(address)
@@ -111,7 +133,10 @@ def main() -> None:
                                              outer_dims=(ENVS,))
     py_driver.PyDriver(batched, policy, [stream.append], max_steps=STEPS).run(batched.reset())
     memory = replay.make_memory_buffer(spec, 100_000, ENVS)
-    observers = {"columns": ColumnsObserver(client, "columns", ENVS),
+    layout = replay.ItemLayout(spec)
+    observers = {"columns": WindowWriter(client, "columns", ENVS),
+                 **{f"packed, chunks of {n}": WindowWriter(client, f"packed, chunks of {n}", ENVS, layout, n)
+                    for n in (1, 2)},
                  "packed": replay.make_observer(client, spec, table_name="packed", num_envs=ENVS),
                  "packed, prioritized": replay.make_observer(client, spec, table_name="packed, prioritized",
                                                              num_envs=ENVS),
@@ -121,7 +146,6 @@ def main() -> None:
     def dataset(table, threads=replay.SAMPLER_THREADS, in_flight=4, packed=True):
         data = reverb.TrajectoryDataset.from_table_signature(address, table, in_flight * BATCH,
                                                             num_workers_per_iterator=threads)
-        layout = replay.ItemLayout(spec)
         data = data.batch(BATCH, drop_remainder=True)
         return iter(data.map(lambda s: (layout.unpack(s.data) if packed else s.data, s.info)).prefetch(4))
 
@@ -130,6 +154,8 @@ def main() -> None:
         "Reverb, trajectory columns, auto threads": lambda: dataset("columns", -1, packed=False),
         "Reverb, trajectory columns, 2 threads": lambda: dataset("columns", 2, packed=False),
         "Reverb, packed, auto threads": lambda: dataset("packed", -1),
+        "Reverb, packed, 2 threads, chunks of 1 step": lambda: dataset("packed, chunks of 1"),
+        "Reverb, packed, 2 threads, chunks of 2 steps": lambda: dataset("packed, chunks of 2"),
         "Reverb, packed, 1 thread": lambda: dataset("packed", 1),
         "Reverb, packed, 2 threads (the library's)": lambda: iter(replay.make_dataset(address, spec, BATCH, "packed")),
         "Reverb, packed, 4 threads": lambda: dataset("packed", 4),
@@ -138,11 +164,12 @@ def main() -> None:
         "Reverb, packed, prioritized, 2 threads": lambda: iter(replay.make_dataset(address, spec, BATCH,
                                                                                    "packed, prioritized")),
     }
-    measured = {name: [] for name in cases}
+    measured = {name: [] for name in [*cases, CLIENT]}
     for _ in range(args.repeats):  # interleaved: drift in the machine's speed hits every case
         for name, make in cases.items():
             measured[name].append(per_batch_us(make()))
             print(f"{name}: {measured[name][-1]:.0f} us", flush=True)
+        measured[CLIENT].append(client_sample_us(client, "packed"))
     server.stop()
     batched.close()
     result = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "repeats": args.repeats,
