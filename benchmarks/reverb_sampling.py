@@ -143,7 +143,7 @@ def main() -> None:
                  "memory": replay.MemoryObserver(memory, ENVS)}
     inserts = {name: insert_us(observer, stream) for name, observer in observers.items()}
 
-    def dataset(table, threads=replay.SAMPLER_THREADS, in_flight=4, packed=True):
+    def dataset(table, threads=2, in_flight=4, packed=True):
         data = reverb.TrajectoryDataset.from_table_signature(address, table, in_flight * BATCH,
                                                             num_workers_per_iterator=threads)
         data = data.batch(BATCH, drop_remainder=True)
@@ -157,12 +157,14 @@ def main() -> None:
         "Reverb, packed, 2 threads, chunks of 1 step": lambda: dataset("packed, chunks of 1"),
         "Reverb, packed, 2 threads, chunks of 2 steps": lambda: dataset("packed, chunks of 2"),
         "Reverb, packed, 1 thread": lambda: dataset("packed", 1),
-        "Reverb, packed, 2 threads (the library's)": lambda: iter(replay.make_dataset(address, spec, BATCH, "packed")),
+        "Reverb, packed, 2 threads": lambda: dataset("packed", 2),
+        "Reverb, packed, 1 thread, tf.data on one thread (the library's)": lambda: iter(
+            replay.make_dataset(address, spec, BATCH, "packed")),
         "Reverb, packed, 4 threads": lambda: dataset("packed", 4),
         "Reverb, packed, 2 threads, 1 batch in flight": lambda: dataset("packed", 2, 1),
         "Reverb, packed, 2 threads, 16 batches in flight": lambda: dataset("packed", 2, 16),
-        "Reverb, packed, prioritized, 2 threads": lambda: iter(replay.make_dataset(address, spec, BATCH,
-                                                                                   "packed, prioritized")),
+        "Reverb, packed, prioritized (the library's)": lambda: iter(replay.make_dataset(address, spec, BATCH,
+                                                                                        "packed, prioritized")),
     }
     measured = {name: [] for name in [*cases, CLIENT]}
     for _ in range(args.repeats):  # interleaved: drift in the machine's speed hits every case
