@@ -143,11 +143,17 @@ def main() -> None:
                  "memory": replay.MemoryObserver(memory, ENVS)}
     inserts = {name: insert_us(observer, stream) for name, observer in observers.items()}
 
-    def dataset(table, threads=2, in_flight=4, packed=True):
+    def dataset(table, threads=replay.SAMPLER_THREADS, in_flight=4, packed=True, one=False):
         data = reverb.TrajectoryDataset.from_table_signature(address, table, in_flight * BATCH,
                                                             num_workers_per_iterator=threads)
         data = data.batch(BATCH, drop_remainder=True)
-        return iter(data.map(lambda s: (layout.unpack(s.data) if packed else s.data, s.info)).prefetch(4))
+        data = data.map(lambda s: (layout.unpack(s.data) if packed else s.data, s.info)).prefetch(4)
+        if one:
+            options = tf.data.Options()
+            options.threading.private_threadpool_size = options.threading.max_intra_op_parallelism = 1
+            options.autotune.enabled = False
+            data = data.with_options(options)
+        return iter(data)
 
     cases = {
         "memory (TFUniformReplayBuffer, one get_next)": lambda: replay.make_memory_sampler(memory, BATCH),
@@ -157,13 +163,12 @@ def main() -> None:
         "Reverb, packed, 2 threads, chunks of 1 step": lambda: dataset("packed, chunks of 1"),
         "Reverb, packed, 2 threads, chunks of 2 steps": lambda: dataset("packed, chunks of 2"),
         "Reverb, packed, 1 thread": lambda: dataset("packed", 1),
-        "Reverb, packed, 2 threads": lambda: dataset("packed", 2),
-        "Reverb, packed, 1 thread, tf.data on one thread (the library's)": lambda: iter(
-            replay.make_dataset(address, spec, BATCH, "packed")),
+        "Reverb, packed, 2 threads (the library's)": lambda: iter(replay.make_dataset(address, spec, BATCH, "packed")),
+        "Reverb, packed, 1 thread, tf.data on one thread, no autotuning": lambda: dataset("packed", 1, one=True),
         "Reverb, packed, 4 threads": lambda: dataset("packed", 4),
         "Reverb, packed, 2 threads, 1 batch in flight": lambda: dataset("packed", 2, 1),
         "Reverb, packed, 2 threads, 16 batches in flight": lambda: dataset("packed", 2, 16),
-        "Reverb, packed, prioritized (the library's)": lambda: iter(replay.make_dataset(address, spec, BATCH,
+        "Reverb, packed, prioritized, 2 threads": lambda: iter(replay.make_dataset(address, spec, BATCH,
                                                                                         "packed, prioritized")),
     }
     measured = {name: [] for name in [*cases, CLIENT]}

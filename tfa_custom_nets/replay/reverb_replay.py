@@ -22,7 +22,7 @@ from tfa_custom_nets.replay.items import ItemLayout
 
 TABLE = "uniform"
 PRIORITIZED_TABLE = "prioritized"
-SAMPLER_THREADS = 1  # Reverb sampling threads per dataset (with the dataset's own threads held to one)
+SAMPLER_THREADS = 2  # Reverb sampling threads per dataset: measured faster than 1, 4 or auto (benchmarks/)
 
 
 def _fifo_table(name: str, collect_data_spec, capacity: int, min_size: int, n_step_update: int,
@@ -201,22 +201,14 @@ def make_dataset(server_address: str, data_spec, batch_size: int, table_name: st
     """Batches of sampled items, as `(Trajectory [B, n+1, ...], SampleInfo)` (`data_spec`: the agent's
     `collect_data_spec`, as the table was made with).
 
-    Reads the table directly with `reverb.TrajectoryDataset` (several samples in flight per request)
-    and cuts each packed batch back into the trajectory after batching: per-sample work stays inside
-    Reverb and `batch`. One sampling thread and one tf.data thread, with no autotuning: the update
-    already keeps the cores busy, and in the whole pipeline (2 cores) that ran 15-30% more env steps/s
-    than Reverb's and tf.data's default thread pools, which one thread still outpaces (a batch in
-    ~0.5 ms against a ~1 ms update; `benchmarks/`). `rate_limiter_timeout_ms` (default: wait forever)
-    ends the dataset when no item can be sampled for that long.
+    Reads the table directly with `reverb.TrajectoryDataset` (several samples in flight per request,
+    two sampling threads) and cuts each packed batch back into the trajectory on the dataset's own
+    threads, after batching: per-sample work stays inside Reverb and `batch`. `rate_limiter_timeout_ms`
+    (default: wait forever) ends the dataset when no item can be sampled for that long.
     """
     layout = ItemLayout(data_spec)  # unpacking reads any number of steps
     dataset = reverb.TrajectoryDataset.from_table_signature(
         server_address, table_name, max_in_flight_samples_per_worker=4 * batch_size,
         num_workers_per_iterator=SAMPLER_THREADS, rate_limiter_timeout_ms=rate_limiter_timeout_ms)
     dataset = dataset.batch(batch_size, drop_remainder=True)
-    dataset = dataset.map(lambda sample: (layout.unpack(sample.data), sample.info)).prefetch(prefetch)
-    options = tf.data.Options()
-    options.threading.private_threadpool_size = 1
-    options.threading.max_intra_op_parallelism = 1
-    options.autotune.enabled = False
-    return dataset.with_options(options)
+    return dataset.map(lambda sample: (layout.unpack(sample.data), sample.info)).prefetch(prefetch)
