@@ -39,11 +39,11 @@ def td_priorities(td_error: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
 class ItemLayout:
     """Replay items as one `uint8` column: each trajectory step's fields, flattened, byte for byte.
 
-    A Reverb sample costs per column (measured: a batch of 64 CartPole items read in ~1 ms as six
-    columns, ~0.35-0.45 ms as one), so the Reverb tables hold each step as the bytes of its fields
-    side by side, and a sampled batch is cut back into the trajectory inside the graph (`unpack`:
-    slices and bitcasts, exact for every dtype). Writer and reader run on machines of the same byte
-    order (every x86 and ARM machine TensorFlow supports).
+    A Reverb sample costs per column (a batch of 64 CartPole items reads in 1.5 ms as the trajectory's
+    six columns, 0.6 ms as one: benchmarks/results/reverb_sampling.md), so the Reverb tables hold each
+    step as the bytes of its fields side by side, and a sampled batch is cut back into the trajectory
+    inside the graph (`unpack`: slices and bitcasts, exact for every dtype). Writer and reader run on
+    machines of the same byte order (every x86 and ARM machine TensorFlow supports).
 
         layout = ItemLayout(agent.collect_data_spec, n_step_update=1)
         layout.signature                  # the table's: uint8 [n + 1, layout.width]
