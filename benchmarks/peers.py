@@ -3,11 +3,11 @@ interleaved, each run a fresh process on an otherwise idle machine; written to
 benchmarks/results/peers_cartpole.{json,md}.
 
 Both sides are measured alike: training seconds (warm-up included, evaluation excluded) until the
-first greedy evaluation (20 episodes, every 2,500 env steps) reaches 475, the best evaluation and
-the final one. The ratio is our median training seconds to 475 over SB3's (a seed that never
-reaches it counts as infinitely slow). SB3 runs in `.venv-peers` (`benchmarks/peers/sb3_cartpole.py`),
-ours in this environment. The order alternates seed by seed, so drift in the machine's speed
-hits both sides.
+first greedy evaluation reaches 475, the best evaluation and the final one; SB3 is evaluated on the
+preset's own schedule (`cartpole`: 20 episodes every 2,500 env steps). The ratio is our median
+training seconds to 475 over SB3's (a seed that never reaches it counts as infinitely slow). SB3
+runs in `.venv-peers` (`benchmarks/peers/sb3_cartpole.py`), ours in this environment. The order
+alternates seed by seed, so drift in the machine's speed hits both sides.
 
     python benchmarks/peers.py [--preset cartpole] [--seeds 21 22 23 24 25] [--peers-python .venv-peers/bin/python]
 """
@@ -66,27 +66,31 @@ def main() -> None:
         return
     if not Path(args.peers_python).exists():
         sys.exit(f"no Stable-Baselines3 environment at {args.peers_python}: run `make bench-peers`, which builds it.")
+    import tfa_custom_nets  # noqa: F401
+    from tfa_custom_nets.training import load_preset, override
+
+    config = override(load_preset(args.preset), args.set)  # SB3 is evaluated on the preset's own schedule
+    evaluation = ["--eval-interval", str(config.eval_interval), "--eval-episodes", str(config.eval_episodes)]
     rows = {"ours": [], "sb3": []}
     for i, seed in enumerate(args.seeds):
         sides = {"ours": [sys.executable, __file__, "--preset", args.preset, "--child", str(seed),
                           *[f"--set={s}" for s in args.set]],
-                 "sb3": [args.peers_python, str(ROOT / "peers" / "sb3_cartpole.py"), "--seed", str(seed)]}
+                 "sb3": [args.peers_python, str(ROOT / "peers" / "sb3_cartpole.py"), "--seed", str(seed),
+                         *evaluation]}
         for side in (("ours", "sb3") if i % 2 == 0 else ("sb3", "ours")):
             result = run(sides[side])
             rows[side].append(result)
             print(side, json.dumps({key: result[key] for key in KEYS}), flush=True)
-    result = summarize(rows, args)
+    result = summarize(rows, args, config)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "peers_cartpole.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / "peers_cartpole.md").write_text(report(result) + "\n")
     print(report(result))
 
 
-def summarize(rows: dict, args) -> dict:
-    import tfa_custom_nets  # noqa: F401
-    from tfa_custom_nets.training import load_preset, machine, override
+def summarize(rows: dict, args, config) -> dict:
+    from tfa_custom_nets.training import machine
 
-    config = override(load_preset(args.preset), args.set)
     sides = {}
     for side, runs in rows.items():
         sides[side] = {"runs": runs, "reached": sum(r["solved_at_step"] is not None for r in runs),
@@ -111,8 +115,9 @@ def report(result: dict) -> str:
              f"Stable-Baselines3 {v['stable_baselines3']}, torch {v['torch']} (CPU), gymnasium {v['gymnasium']}. "
              f"Seeds {', '.join(map(str, result['seeds']))}, run "
              "one at a time, the two sides interleaved (the order alternating seed by seed). Both: training "
-             "seconds with warm-up included and evaluation excluded; greedy evaluation over 20 episodes every "
-             "2,500 env steps. Overrides: " + (", ".join(result["overrides"]) or "none") + ".", "",
+             "seconds with warm-up included and evaluation excluded; greedy evaluation over "
+             f"{result['config']['eval_episodes']} episodes every {result['config']['eval_interval']:,} env steps. "
+             "Overrides: " + (", ".join(result["overrides"]) or "none") + ".", "",
              "| side | seed | first eval >= 475 (env steps) | training s to it | best eval (at step) | final eval | "
              "env steps | training s |", "|---|---|---|---|---|---|---|---|"]
     for side, data in sides.items():
