@@ -116,7 +116,7 @@ def _actor(args) -> int:
     from tfa_custom_nets.distributed import run_actor
 
     run_actor(config, args.replay, actor_id=args.actor_id, seed=args.seed, pull_every=args.pull_every,
-              report_seconds=args.report_seconds, threads=args.threads)
+              report_seconds=args.report_seconds, threads=args.threads, connect_timeout=args.connect_timeout)
     return 0
 
 
@@ -128,7 +128,8 @@ def _learner(args) -> int:
         config = config.replace(run_dir=args.run_dir)
     if args.resume and config.run_dir is None:
         raise ValueError("learner --resume needs the run directory: --run-dir RUN_DIR.")
-    summary = run_learner(config, args.replay, resume=args.resume, push_every=args.push_every)
+    summary = run_learner(config, args.replay, resume=args.resume, push_every=args.push_every,
+                          connect_timeout=args.connect_timeout)
     print(closing_lines(summary))
     return 0
 
@@ -194,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     pull_every = {"type": int, "default": 100, "help": "actor env steps between weight pulls (default 100)"}
     push_every = {"type": int, "default": 100, "help": "learner updates between weight pushes (default 100)"}
     report = {"type": float, "default": 10.0, "help": "seconds between an actor's progress lines (default 10)"}
+    connect = {"type": float, "default": 120.0, "metavar": "SECONDS",
+               "help": "give up with a message if no replay server answers at --replay within this (default 120)"}
     config_help = "preset name, experiment.py or a run's config.json"
 
     launch = commands.add_parser("launch", help="replay server, learner and N actors as local processes")
@@ -226,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     learner.add_argument("--run-dir", help="run directory (default runs/{env}__{preset}__{seed}__{time})")
     learner.add_argument("--resume", action="store_true", help="continue --run-dir from its last checkpoint")
     learner.add_argument("--push-every", **push_every)
+    learner.add_argument("--connect-timeout", **connect)
     learner.add_argument("--trust-config", **trust)
     learner.set_defaults(func=_learner)
 
@@ -237,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     actor.add_argument("--seed", type=int, help="env and exploration seed (default: from the config's and the id)")
     actor.add_argument("--pull-every", **pull_every)
     actor.add_argument("--report-seconds", **report)
+    actor.add_argument("--connect-timeout", **connect)
     actor.add_argument("--threads", type=int,
                        help="TensorFlow threads of this actor (default: the config's tf_threads, else 1: one actor "
                             "per core)")
@@ -260,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001  (every failure ends in one line; the traceback is kept)
         where = f" (run directory {error.run_dir})" if getattr(error, "run_dir", None) else ""
-        if isinstance(error, (ValueError, FileExistsError)):
+        if isinstance(error, (ValueError, FileExistsError, TimeoutError)):
             kept = f"; full traceback in {error.traceback_path}" if getattr(error, "traceback_path", None) else ""
             print(f"tfa-nets: error: {error}{where}{kept}", file=sys.stderr)
             return 2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tfa_custom_nets.training import RUN_LOCK, make_run_dir
+from tfa_custom_nets.training import RUN_LOCK, RUN_MARKER, make_run_dir
 
 TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
 SMALL = ["--set", "eval_episodes=2", "--set", "network.kwargs={'hidden_units': [16]}"]
@@ -135,6 +135,7 @@ def test_what_can_be_checked_is_checked_before_the_run_directory_exists(sets, me
 def test_a_directory_holding_a_run_is_never_taken(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
+    (run_dir / RUN_MARKER).write_text("")
     (run_dir / "config.json").write_text("{}")
     (run_dir / "summary.json").write_text("{}")
     with pytest.raises(FileExistsError, match="already holds a run"):
@@ -173,3 +174,51 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     (run_dir / RUN_LOCK).write_text(dead)
     assert make_run_dir(str(run_dir), "CartPole-v1", "x", 0) == run_dir
     assert (run_dir / RUN_LOCK).read_text() == str(os.getpid())
+
+
+@pytest.mark.parametrize("held", [["config.json"], ["config.json", "notes.txt"], ["config.json", "src/"],
+                                  ["README.md"], ["config.json", "checkpoints/"]])
+def test_a_folder_that_is_not_a_run_of_ours_is_refused_and_left_as_it_was(held, tmp_path):
+    """A project folder with a config.json (or anything else) is never taken for a failed run and cleared."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in held:
+        (folder / name.rstrip("/")).mkdir() if name.endswith("/") else (folder / name).write_text("keep me")
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(FileExistsError, match=f"not a tfa-nets run directory \\(no {RUN_MARKER}\\).*Name a new"):
+        make_run_dir(str(folder), "CartPole-v1", "x", 0)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert all((folder / n).read_text() == "keep me" for n in held if not n.endswith("/"))
+
+
+def test_a_failed_run_of_ours_restarts_in_place_removing_only_what_a_run_writes(tmp_path):
+    run_dir = make_run_dir(str(tmp_path / "run"), "CartPole-v1", "x", 0)
+    assert (run_dir / RUN_MARKER).is_file()
+    for name in ("config.json", "metrics.csv"):
+        (run_dir / name).write_text("{}")
+    (run_dir / "logs").mkdir()
+    (run_dir / RUN_LOCK).unlink()  # the run died
+    assert make_run_dir(str(run_dir), "CartPole-v1", "x", 0) == run_dir
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted([RUN_MARKER, RUN_LOCK])
+    # The same failed run with a file of the user's beside it: refused, nothing removed.
+    (run_dir / "config.json").write_text("{}")
+    (run_dir / "my_notes.txt").write_text("mine")
+    (run_dir / RUN_LOCK).unlink()
+    with pytest.raises(FileExistsError, match="my_notes.txt, which no run writes"):
+        make_run_dir(str(run_dir), "CartPole-v1", "x", 0)
+    assert (run_dir / "my_notes.txt").read_text() == "mine" and (run_dir / "config.json").exists()
+
+
+def test_a_run_directory_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(FileExistsError, match="is a file, not a directory"):
+        make_run_dir(str(tmp_path / "taken"), "CartPole-v1", "x", 0)
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_the_cli_refuses_a_project_folder_as_run_dir_with_one_line(tmp_path):
+    (tmp_path / "config.json").write_text('{"mine": true}')
+    (tmp_path / "train.py").write_text("print('mine')")
+    result = tfa_nets("train", "cartpole", "--run-dir", ".", *SMALL, cwd=tmp_path)
+    assert result.returncode == 2 and "not a tfa-nets run directory" in result.stderr, result.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "train.py"]

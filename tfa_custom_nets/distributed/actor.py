@@ -18,7 +18,8 @@ from tfa_custom_nets.training.config import TrainConfig
 
 
 def run_actor(config: TrainConfig, address: str, actor_id: int = 0, seed: int | None = None,
-              pull_every: int = 100, report_seconds: float = 10.0, threads: int | None = None) -> dict:
+              pull_every: int = 100, report_seconds: float = 10.0, threads: int | None = None,
+              connect_timeout: float = 120.0) -> dict:
     """Collects into the replay at `address` until the learner has finished; returns the actor's totals.
 
     Acts with the config's collect policy (epsilon-greedy or ez-greedy, epsilon scheduled on the
@@ -33,7 +34,7 @@ def run_actor(config: TrainConfig, address: str, actor_id: int = 0, seed: int | 
     seed = config.actor_seed(actor_id) if seed is None else seed
     role = Role(config, seed, config.num_envs)
     shared = role.shared
-    wait_for_server(address)
+    wait_for_server(address, connect_timeout)
     replay = ReverbReplay(config, role.agent.collect_data_spec, address, role.num_envs)
     container = reverb_variable_container.ReverbVariableContainer(address, [VARIABLES_TABLE])
     container.update(shared.nest)

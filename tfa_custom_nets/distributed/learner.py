@@ -24,7 +24,8 @@ from tfa_custom_nets.training.update_step import Updater, make_train_step
 PREPARED = ("config.json", "logs", "replay", "sources")  # what `tfa-nets launch` puts in the run directory first
 
 
-def run_learner(config: TrainConfig, address: str, resume: bool = False, push_every: int = 100) -> dict:
+def run_learner(config: TrainConfig, address: str, resume: bool = False, push_every: int = 100,
+                connect_timeout: float = 120.0) -> dict:
     """Runs `config.total_updates` updates, `push_every` per compiled call, pushing the weights after
     each call; checkpoints and evaluates at the env steps those updates stand for
     (`config.env_steps_for(updates)`). A checkpoint asks the server for a Reverb checkpoint (written
@@ -37,7 +38,7 @@ def run_learner(config: TrainConfig, address: str, resume: bool = False, push_ev
     run_dir, config = prepare_run_dir(config, resume, may_hold=PREPARED)
     with guarded_run_dir(run_dir):
         shared = role.shared
-        wait_for_server(address)
+        wait_for_server(address, connect_timeout)
         state = read_loop_state(run_dir) if resume else LoopState.start(config)
         if resume:  # fresh op seeds, before any Reverb TF client exists (reseeding drops their resources)
             tf.random.set_seed(config.resume_seed(len(state.resumes) + 1))

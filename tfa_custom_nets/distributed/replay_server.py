@@ -16,7 +16,7 @@ from tf_agents.experimental.distributed import reverb_variable_container
 
 from tfa_custom_nets.distributed.shared import READY, VARIABLES_TABLE, Role, check_distributable, make_tables
 from tfa_custom_nets.replay.reverb_backend import table_name
-from tfa_custom_nets.replay.reverb_replay import start_server
+from tfa_custom_nets.replay.reverb_replay import check_port_free, start_server
 from tfa_custom_nets.training.config import TrainConfig
 
 
@@ -24,6 +24,8 @@ def serve_replay(config: TrainConfig, port: int | None = None, checkpoint_dir: s
     """Runs the replay server. With `checkpoint_dir` it starts from the newest Reverb checkpoint
     there, and the learner's checkpoints write the replay's there."""
     check_distributable(config)
+    if port is not None:
+        check_port_free(port)  # before anything is built
     role = Role(config, config.seed)
     role.env.close()
     server = start_server(make_tables(config, role.agent, role.shared), port=port, checkpoint_dir=checkpoint_dir)

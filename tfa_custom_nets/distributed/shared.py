@@ -20,6 +20,7 @@ which is the single-process warm-up.
 
 from __future__ import annotations
 
+import socket
 import time
 
 import reverb
@@ -83,15 +84,31 @@ class Role:
 
 
 def wait_for_server(address: str, timeout_s: float = 120.0) -> reverb.Client:
-    """A client of the server at `address` once it answers; a TimeoutError after `timeout_s`."""
-    client = reverb.Client(address)
+    """A client of the server at `address` once it answers; a TimeoutError after `timeout_s` that names the
+    address, what was tried and how to start the server. A line says it is waiting if the first try fails.
+
+    Each try is a TCP connection first (it fails at once where nothing listens; gRPC's own call can wait on
+    a dead address), then Reverb's `server_info`.
+    """
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--replay must be HOST:PORT (the replay server's address), got {address!r}.")
+    client, tries, last = reverb.Client(address), 0, None
     deadline = time.monotonic() + timeout_s
     while True:
+        tries += 1
         try:
+            socket.create_connection((host, int(port)), timeout=5).close()
             client.server_info(timeout=5)
             return client
-        except Exception as error:  # noqa: BLE001  (gRPC raises several kinds while the server starts)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no Reverb server answered at {address} within {timeout_s:.0f} s: is "
-                                   "`tfa-nets replay-server` running there, and is the port reachable?") from error
-            time.sleep(1.0)
+        except Exception as error:  # noqa: BLE001  (a refused connection, or gRPC's errors while the server starts)
+            last = error
+        if tries == 1:
+            print(f"waiting for the replay server at {address} (up to {timeout_s:.0f} s)", flush=True)
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"no replay server answered at {address}: {tries} tries over {timeout_s:.0f} s (TCP connect, then "
+                f"Reverb's server_info), the last failing with {type(last).__name__}: {str(last)[:120]}. Start "
+                f"one there with `tfa-nets replay-server --config CONFIG --port {port}` (or `tfa-nets launch` for "
+                "all roles on one machine), and check that the host and port are reachable from here.") from last
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

@@ -34,7 +34,7 @@ from tfa_custom_nets.replay.rollout import RolloutReplay
 
 _REVERB_NAMES = {
     "reverb_replay": ["PRIORITIZED_TABLE", "SAMPLER_THREADS", "TABLE", "BatchedTransitionObserver",
-                      "TransitionObserver", "checkpoint_replay", "make_dataset", "make_observer",
+                      "TransitionObserver", "check_port_free", "checkpoint_replay", "make_dataset", "make_observer",
                       "make_prioritized_table", "make_priority_writer",
                       "make_rate_limiter", "make_uniform_table", "replay_checkpoint_to_resume", "start_server"],
     "reverb_backend": ["ReverbReplay", "make_table", "table_name"],

@@ -24,9 +24,31 @@ from tfa_custom_nets.replay.items import sequence_length
 def make_memory_buffer(collect_data_spec, capacity: int,
                        num_envs: int = 1) -> tf_uniform_replay_buffer.TFUniformReplayBuffer:
     """A FIFO ring of `capacity` trajectory steps held in TensorFlow variables: one stream per env,
-    `ceil(capacity / num_envs)` steps each."""
-    return tf_uniform_replay_buffer.TFUniformReplayBuffer(collect_data_spec, batch_size=num_envs,
-                                                          max_length=-(-capacity // num_envs))
+    `ceil(capacity / num_envs)` steps each. Refused up front if the ring cannot fit in the memory this
+    machine has free (TensorFlow would otherwise fail deep inside with an allocation error, or the
+    process would be killed)."""
+    max_length = -(-capacity // num_envs)
+    step_bytes = sum(spec.dtype.size * spec.shape.num_elements() for spec in tf.nest.flatten(collect_data_spec))
+    needed, free = max_length * num_envs * step_bytes, available_memory()
+    if free is not None and needed > free:
+        raise ValueError(
+            f"replay.capacity={capacity} needs {needed / 2**30:.1f} GiB for the in-memory replay ({step_bytes} bytes "
+            f"per step), but this machine has {free / 2**30:.1f} GiB of memory available. Fix: a smaller "
+            f"replay.capacity (at most about {int(free * 0.8 // step_bytes)} steps here), or a machine with more "
+            "memory.")
+    return tf_uniform_replay_buffer.TFUniformReplayBuffer(collect_data_spec, batch_size=num_envs, max_length=max_length)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux's `MemAvailable`); None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 class MemoryObserver:

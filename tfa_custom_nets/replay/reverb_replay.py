@@ -12,6 +12,7 @@ reaches it can read and write the replay. Only runs that need Reverb start one.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import reverb
@@ -74,8 +75,25 @@ def start_server(tables: list[reverb.Table], port: int | None = None,
     With `checkpoint_dir`, `checkpoint_replay` writes the tables' items and priorities there and
     a new server started on the same folder loads the newest complete checkpoint in it.
     """
+    if port is not None:
+        check_port_free(port)
     checkpointer = None if checkpoint_dir is None else reverb.checkpointers.DefaultCheckpointer(str(checkpoint_dir))
     return reverb.Server(tables, port=port, checkpointer=checkpointer)
+
+
+def check_port_free(port: int) -> None:
+    """A ValueError unless `port` is a TCP port number this machine has free. gRPC binds with SO_REUSEPORT, so a
+    second server on a busy port would start and split the clients with the first; Reverb also takes a number
+    past 65535 modulo 65536 and reports the number it was given."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"--port must be a TCP port from 1 to 65535, got {port!r}; leave it out for a free one.")
+    with socket.socket(socket.AF_INET6 if socket.has_ipv6 else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("", port))
+        except OSError as error:
+            raise ValueError(f"--port {port} is in use on this machine ({error.strerror}): another replay server "
+                             "or program listens there. Pick another port, or leave --port out for a free one."
+                             ) from None
 
 
 def make_priority_writer(address: str, table_name: str):

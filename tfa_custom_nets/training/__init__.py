@@ -42,19 +42,35 @@ from tfa_custom_nets.training.config import (
     override,
 )
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
-from tfa_custom_nets.training.evaluation import UniformRandomPyPolicy, evaluate
-from tfa_custom_nets.training.presets import list_presets, load_preset, load_run_config, preset_files, resolve_ref
-from tfa_custom_nets.training.run_files import RUN_LOCK, StorageError, machine, make_run_dir, rss_mb, storage_failure
+from tfa_custom_nets.training.evaluation import EVAL_MAX_EPISODE_STEPS, UniformRandomPyPolicy, evaluate
+from tfa_custom_nets.training.presets import (
+    TRUSTED_REFS,
+    list_presets,
+    load_preset,
+    load_run_config,
+    portable_config,
+    preset_files,
+    resolve_ref,
+)
+from tfa_custom_nets.training.run_files import (
+    RUN_LOCK,
+    RUN_MARKER,
+    StorageError,
+    machine,
+    make_run_dir,
+    rss_mb,
+    storage_failure,
+)
 from tfa_custom_nets.training.train_eval import train_eval
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
-__all__ = ["EVAL_SEED_OFFSET", "RUN_LOCK", "AgentConfig", "Collector", "CompiledPyPolicy", "EnvConfig",
-           "EpisodeReturns",
+__all__ = ["EVAL_MAX_EPISODE_STEPS", "EVAL_SEED_OFFSET", "RUN_LOCK", "RUN_MARKER", "TRUSTED_REFS", "AgentConfig",
+           "Collector", "CompiledPyPolicy", "EnvConfig", "EpisodeReturns",
            "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
            "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "list_presets", "load_preset",
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
            "make_ppo_agent", "make_q_network", "make_sac_agent", "make_run_dir", "make_train_envs", "make_train_step",
-           "override", "preset_files",
+           "override", "portable_config", "preset_files",
            "read_loop_state",
            "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "StorageError",
            "storage_failure", "train_eval"]

@@ -126,6 +126,29 @@ def make_q_network(config: TrainConfig, observation_spec, action_spec, model_act
     return KerasQNetwork(observation_spec, action_spec, build)
 
 
+def check_single_action(config: TrainConfig, action_spec) -> None:
+    """A nested (Dict or Tuple) action fits only PPO's actor (one distribution per component): the other kinds
+    are refused here with what the env has, instead of failing inside TF-Agents."""
+    if not tf.nest.is_nested(action_spec) or config.on_policy:
+        return
+    space = "Dict" if isinstance(action_spec, dict) else "Tuple"
+    components = ", ".join(f"{path}: {'Box' if spec.dtype.is_floating else 'Discrete'} {spec.shape.as_list()}"
+                           for path, spec in _paths(action_spec))
+    raise ValueError(
+        f"agent.kind={config.agent.kind!r} takes one action (Discrete, MultiDiscrete or a flat Box), but env "
+        f"{config.env.id!r} has a {space} action space ({components}). Fix: agent.kind='ppo' (one distribution per "
+        "component), or a gymnasium ActionWrapper that turns it into one Discrete, MultiDiscrete or Box action.")
+
+
+def _paths(nest, prefix: str = ""):
+    items = nest.items() if isinstance(nest, dict) else enumerate(nest) if isinstance(nest, (tuple, list)) else None
+    if items is None:
+        yield prefix or "action", nest
+        return
+    for key, value in items:
+        yield from _paths(value, f"{prefix}[{key!r}]")
+
+
 def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.Variable, model_action_spec=None):
     """The DqnAgent/DdqnAgent/BranchingDqnAgent with its network and its epsilon schedule (a function of
     `env_steps`, returned too), or the SacAgent or PPOClipAgent (`make_sac_agent`, `make_ppo_agent`; epsilon 0:
@@ -134,6 +157,7 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     `model_action_spec` is the `(D,)` spec the Keras model is built for when the agent sees
     joint actions (`branch_spec`); by default the agent's own action spec.
     """
+    check_single_action(config, action_spec)
     if config.agent.kind == "sac":
         return make_sac_agent(config, time_step_spec, action_spec), lambda: tf.constant(0.0)
     if config.agent.kind == "ppo":

@@ -10,11 +10,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from tfa_custom_nets.training.agent_config import ACTOR_CRITIC_KINDS, AgentConfig
 from tfa_custom_nets.training.config_checks import check_types, require
+
+NAMES_CODE = {"names_code": True}  # a field's metadata: its value names a function that a run imports and calls
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class EnvConfig:
     """Keyword arguments for `gymnasium.make` (e.g. `max_episode_steps`)."""
     threshold: float | None = None
     """Greedy eval mean that counts as solved; None takes the env's `reward_threshold`."""
-    make: str | None = None
+    make: str | None = field(default=None, metadata=NAMES_CODE)
     """`module:function` or `path/to/file.py:function` that builds the env as
     `function(id, **make_kwargs)` (registration, wrappers); None uses `gymnasium.make`."""
     joint_actions: bool = False
@@ -54,12 +57,12 @@ class EnvConfig:
 class NetworkConfig:
     """The Keras Q-model, named so `config.json` can rebuild it."""
 
-    model: str = "tfa_custom_nets.models:dense_q_model"
+    model: str = field(default="tfa_custom_nets.models:dense_q_model", metadata=NAMES_CODE)
     """`module:function` or `path/to/file.py:function`; called as
     `function(observation_spec, action_spec, **kwargs)` and returns a `tf.keras.Model`."""
     kwargs: dict = field(default_factory=lambda: {"hidden_units": [256, 256]})
     """Keyword arguments for the model function."""
-    critic_model: str | None = None
+    critic_model: str | None = field(default=None, metadata=NAMES_CODE)
     """`agent.kind='sac'` or `'ppo'`: the critic's builder, called like `model` with `critic_kwargs`: SAC's two-input
     Q(s, a) model (`networks.KerasCriticNetwork`), PPO's value model V(s) (`networks.KerasValueNetwork`). `model`
     then builds the actor, whose named outputs give a `(mean, std)` pair per Box action component and logits per
@@ -186,6 +189,15 @@ class TrainConfig:
                 f"tf_threads must be None (TensorFlow's default) or an int >= 1, got {self.tf_threads!r}.")
         require(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
                 f"seed must be an int >= 0, got {self.seed!r}.")
+        require(isinstance(self.name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.name) is not None
+                and ".." not in self.name,
+                f"name must be letters, digits, '_', '-' and '.' (no '..', no path separator: it becomes part of "
+                f"the run directory's name), got {self.name!r}.")
+        require(not self.on_policy or self.update_every % self.num_envs == 0,
+                f"agent.kind={self.agent.kind!r} collects rollouts of update_every={self.update_every} env steps over "
+                f"num_envs={self.num_envs} envs stepped together, so update_every must be a multiple of num_envs "
+                f"(it would become {-(-self.update_every // self.num_envs) * self.num_envs}). Fix: update_every="
+                f"{-(-self.update_every // self.num_envs) * self.num_envs} or another multiple.")
         require(self.total_env_steps >= self.warmup_steps,
                 f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
                 f"({self.replay.learning_starts}).")
@@ -276,15 +288,29 @@ class TrainConfig:
 EVAL_SEED_OFFSET = 1_000_000  # eval episodes never share seeds with the training envs
 
 
-def from_dict(data: dict, cls=TrainConfig):
-    """Rebuilds a config (e.g. from `config.json`), refusing unknown keys."""
+def code_fields(config: TrainConfig) -> dict[tuple[str, str], str | None]:
+    """Every field that names code (`NAMES_CODE`), as `{(section, field): value}`: the ones the trust rule
+    checks and a run directory keeps copies of."""
+    return {(section, f.name): getattr(getattr(config, section), f.name)
+            for section in _SECTIONS for f in dataclasses.fields(_SECTIONS[section]) if f.metadata.get("names_code")}
+
+
+def from_dict(data: dict, cls=TrainConfig, complete: bool = False, where: str = ""):
+    """Rebuilds a config (e.g. from `config.json`), refusing unknown keys; with `complete`, also missing
+    ones (a run's own config holds every value it ran with: a default filled in could change the run)."""
+    require(isinstance(data, dict), f"{where or 'the config'} must be a JSON object, got {type(data).__name__}.")
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(names))
     require(not unknown, f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(names)}.")
+    missing = sorted(f"{where}{name}" for name in set(names) - set(data))
+    require(not complete or not missing,
+            f"the run's config has no value for {', '.join(missing)}: a run's config.json holds every setting it "
+            "ran with, and a default filled in now could make it another run. Restore the file from the run, or "
+            "add the missing keys with the values the run used.")
     kwargs = {}
     for key, value in data.items():
         sub = _SECTIONS.get(key) if cls is TrainConfig else None
-        kwargs[key] = from_dict(value, sub) if sub is not None else value
+        kwargs[key] = from_dict(value, sub, complete, f"{key}.") if sub is not None else value
     return cls(**kwargs)
 
 

@@ -8,9 +8,11 @@ calls as one episode.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 from tf_agents.agents.sac import sac_agent
@@ -42,22 +44,46 @@ class UniformRandomPyPolicy(py_policy.PyPolicy):
         return policy_step.PolicyStep(nest_utils.stack_nested_arrays(actions), policy_state, ())
 
 
+EVAL_MAX_EPISODE_STEPS = 10_000
+"""An evaluation episode of an env with no time limit of its own is cut after this many steps (and a line says
+so), so a greedy policy that never ends an episode cannot hang a run; `env.make_kwargs={'max_episode_steps': N}`
+sets the env's own limit instead."""
+
+
+def episode_step_cap(env) -> tuple[int, bool]:
+    """`(cap, own)`: the env's own time limit (gymnasium's `TimeLimit`, as `gymnasium.make` adds from the
+    registration or `max_episode_steps`), else `EVAL_MAX_EPISODE_STEPS` with `own` False."""
+    gym_env = getattr(env, "gym_env", None)
+    while isinstance(gym_env, gym.Wrapper):
+        if isinstance(gym_env, gym.wrappers.TimeLimit):
+            return int(gym_env._max_episode_steps), True
+        gym_env = gym_env.env
+    return EVAL_MAX_EPISODE_STEPS, False
+
+
 def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment],
-             seed: int) -> np.ndarray:
+             seed: int, max_steps: int | None = None) -> np.ndarray:
     """Returns of one episode per env; env i starts from seed `seed + i`.
 
     Args:
       policy: a py policy taking batched time steps (`CompiledPyPolicy(..., batched=True)`).
       envs: one environment per episode, reused across evaluations.
       seed: the first episode's seed.
+      max_steps: steps after which an episode is cut (its return counts up to there, and a line on stderr
+        says how many were cut); None: the env's own time limit, else `EVAL_MAX_EPISODE_STEPS`.
     """
+    if max_steps is None:
+        max_steps, own = episode_step_cap(envs[0])
+        max_steps = max_steps + 1 if own else max_steps  # the env's own limit ends its episodes first
     time_steps = []
     for i, env in enumerate(envs):
         env.seed(seed + i)
         time_steps.append(env.reset())
     returns = np.zeros(len(envs), dtype=np.float64)
     live = list(range(len(envs)))
-    while live:
+    for _ in range(max_steps):
+        if not live:
+            break
         batch = nest_utils.stack_nested_arrays([time_steps[i] for i in live])
         actions = nest_utils.unstack_nested_arrays(policy.action(batch).action)
         still_live = []
@@ -67,6 +93,10 @@ def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment
             if not time_steps[i].is_last():
                 still_live.append(i)
         live = still_live
+    if live:
+        print(f"tfa-nets: evaluation cut {len(live)} of {len(envs)} episodes at {max_steps} steps: the env ended "
+              "none of them by then (it has no time limit of its own); their returns count up to the cut. Set "
+              "env.make_kwargs={'max_episode_steps': N} to give it one.", file=sys.stderr, flush=True)
     return returns
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from tfa_custom_nets.training.config import TrainConfig, from_dict
+from tfa_custom_nets.training.config import TrainConfig, code_fields, from_dict
 
 SOURCES = "sources"  # a run directory's copies of the files its config names
 
@@ -106,8 +106,16 @@ def load_preset(name_or_path: str) -> TrainConfig:
 
 # Where a config names a function by file (`path/file.py:function`), the run directory keeps a copy of
 # the file and `config.json` names the copy relative to the run directory: a moved directory (or one
-# copied to another machine) still evaluates and resumes. Module references stay as they are.
-_REF_FIELDS = (("env", "make"), ("network", "model"))
+# copied to another machine) still evaluates and resumes. Module references stay as they are. Every field
+# whose metadata says it names code (`config.code_fields`) is handled, so a new one cannot be missed.
+
+# What a received run's config may name in the package without --trust-config: a fixed set of builders,
+# matched exactly. Never a loader (a function that imports a file or module named by another field).
+TRUSTED_REFS = frozenset(f"tfa_custom_nets.models:{name}" for name in (
+    "dense_q_model", "branching_q_model", "minatar_q_model", "nature_q_model", "dense_actor_model",
+    "dense_critic_model", "dense_value_model"))
+# gymnasium ids `module:Env` import `module` first; only the package itself (already imported) is trusted.
+TRUSTED_ENV_MODULES = frozenset({"tfa_custom_nets", "tfa_custom_nets.envs"})
 
 
 def _file_ref(ref: str | None) -> tuple[str, str] | None:
@@ -129,8 +137,8 @@ def portable_config(config: TrainConfig, run_dir: Path) -> tuple[TrainConfig, Tr
     write to `config.json` (copies named relative to the run directory) and the one the run uses (the
     copies by absolute path)."""
     stored, used = {}, {}
-    for section, name in _REF_FIELDS:
-        parsed = _file_ref(getattr(getattr(config, section), name))
+    for (section, name), ref in code_fields(config).items():
+        parsed = _file_ref(ref)
         if parsed is None:
             continue
         source = Path(parsed[0]).resolve()
@@ -148,35 +156,44 @@ def portable_config(config: TrainConfig, run_dir: Path) -> tuple[TrainConfig, Tr
 def load_run_config(path: str | Path, trust: bool = False) -> TrainConfig:
     """A `config.json` (a run's, or one copied elsewhere); file references relative to its folder.
 
-    A run directory is data: unless `trust`, its config may name code only in the run's own
-    `sources/` (the copies a run makes of the files it was started with) or in `tfa_custom_nets`
-    itself. Anything else (another file, another module, a gymnasium id `module:Env` that imports a
+    The config must be complete (every key of every section): a run's own config is what it ran with.
+    A run directory is data: unless `trust`, its config may name code only in the run's own `sources/`
+    (the copies a run makes of the files it was started with) or among `TRUSTED_REFS`. Anything else
+    (another file, another module or function of the package, a gymnasium id `module:Env` that imports a
     module) is refused with a ValueError naming it, before anything is imported.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no config file {path} (expected a run directory's config.json).")
-    config = from_dict(json.loads(path.read_text()))
-    sources = (path.parent / SOURCES).resolve()
-    refs, untrusted = {}, []
-    for section, name in _REF_FIELDS:
-        ref = getattr(getattr(config, section), name)
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a run's config.json ({error}); restore it from the run.") from None
+    config = from_dict(data, complete=True)
+    refs, untrusted = {}, untrusted_refs(config, path.parent)
+    for key, ref in code_fields(config).items():
         parsed = _file_ref(ref)
         if parsed is not None:
             target = Path(parsed[0]) if Path(parsed[0]).is_absolute() else path.parent / parsed[0]
-            refs[section, name] = f"{target.resolve()}:{parsed[1]}"
-            if target.resolve().parent != sources:
-                untrusted.append(f"{section}.{name} = {ref!r}")
-        elif ref is not None and not _package_module(ref.rpartition(":")[0]):
-            untrusted.append(f"{section}.{name} = {ref!r}")
-    if ":" in config.env.id and not _package_module(config.env.id.partition(":")[0]):
-        untrusted.append(f"env.id = {config.env.id!r} (gymnasium imports the module before the colon)")
+            refs[key] = f"{target.resolve()}:{parsed[1]}"
     if untrusted and not trust:
-        raise ValueError(f"{path} names code outside its run directory's {SOURCES}/ and outside tfa_custom_nets: "
-                         f"{'; '.join(untrusted)}. Loading it would run that code. If you trust where this config "
-                         "came from, pass --trust-config.")
+        raise ValueError(f"{path} names code outside its run directory's {SOURCES}/ and outside the builders "
+                         f"tfa_custom_nets trusts: {'; '.join(untrusted)}. Loading it would run that code. If you "
+                         "trust where this config came from, pass --trust-config.")
     return _with_refs(config, refs)
 
 
-def _package_module(module: str) -> bool:
-    return module == "tfa_custom_nets" or module.startswith("tfa_custom_nets.")
+def untrusted_refs(config: TrainConfig, folder: Path) -> list[str]:
+    """The fields of a config read from `folder` that name code the trust rule does not allow, as text."""
+    sources, untrusted = (folder / SOURCES).resolve(), []
+    for (section, name), ref in code_fields(config).items():
+        if ref is None or ref in TRUSTED_REFS:
+            continue
+        parsed = _file_ref(ref)
+        target = None if parsed is None else Path(parsed[0]) if Path(parsed[0]).is_absolute() else folder / parsed[0]
+        if target is None or target.resolve().parent != sources:
+            untrusted.append(f"{section}.{name} = {ref!r}")
+    module, colon, _ = config.env.id.rpartition(":")
+    if colon and module not in TRUSTED_ENV_MODULES:
+        untrusted.append(f"env.id = {config.env.id!r} (gymnasium imports the module before the colon)")
+    return untrusted

@@ -45,36 +45,64 @@ def release_free_memory() -> None:
 
 
 RUN_LOCK = "run.lock"  # holds the pid of the process running in the directory
+RUN_MARKER = ".tfa-nets-run"  # written first into every directory this library makes a run of
+# Everything a run writes in its directory (a launcher's and the learner's too): the only entries a restart
+# in place may remove. Anything else in a marked directory is the user's, and the restart is refused.
+RUN_ENTRIES = frozenset({RUN_MARKER, "config.json", "metrics.csv", "summary.json", "learning_curve.png",
+                         "resumes.json", "tensorboard", "checkpoints", "policy", "best_policy", "logs", "sources",
+                         "replay"})
 
 
 def make_run_dir(run_dir: str | None, env_id: str, name: str, seed: int, may_hold: tuple[str, ...] = (),
                  claim: bool = True) -> Path:
-    """`run_dir`, or `runs/{env}__{name}__{seed}__{time}`: created and claimed for this process.
+    """`run_dir`, or `runs/{env}__{name}__{seed}__{time}`: created, marked and claimed for this process.
 
-    A directory that holds a run is never reused, with two exceptions: entries named in `may_hold`
-    (prepared by a launcher) are kept, and a run that stopped before its first checkpoint (a
-    `config.json`, no checkpoint, no summary) is cleared and started again in place. The claim is
-    a lock file made with `O_EXCL`, so of two runs started into one directory at once, one wins.
+    Only an empty (or new) directory becomes a run, with two exceptions: entries named in `may_hold`
+    (prepared by a launcher) are kept, and a run that this library started (its `RUN_MARKER` is there)
+    and that stopped before its first checkpoint (a `config.json`, no checkpoint, no summary) is started
+    again in place: what the run wrote is removed, nothing else. A directory with anything else in it
+    is refused with what to do, never cleared. The claim is a lock file made with `O_EXCL`, so of two
+    runs started into one directory at once, one wins.
     """
     if run_dir is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         env_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id)
         run_dir = os.path.join("runs", f"{env_name}__{name}__{seed}__{stamp}")
     path = Path(run_dir)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"--run-dir {path} is a file, not a directory; name a new or empty directory.")
     path.mkdir(parents=True, exist_ok=True)
     if claim:
         claim_run_dir(path)
     held = [entry for entry in path.iterdir()  # a claim's lock, and another claimant's pid file, are not a run
-            if entry.name not in (*may_hold, RUN_LOCK) and not entry.name.startswith(f".{RUN_LOCK}.")]
+            if entry.name not in (*may_hold, RUN_LOCK, RUN_MARKER) and not entry.name.startswith(f".{RUN_LOCK}.")]
     if held:
-        if not never_checkpointed(path):
+        problem = _why_not_restartable(path, held)
+        if problem is not None:
             if claim:
                 release_run_dir(path)
-            raise FileExistsError(f"run directory {path} already holds a run; pick another --run-dir, remove it, "
-                                  "or continue it with --resume.")
-        for entry in held:  # a run that failed before its first checkpoint: start it again in place
+            raise FileExistsError(problem)
+        for entry in held:  # a run of ours that failed before its first checkpoint: start it again in place
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    (path / RUN_MARKER).write_text("a tfa_custom_nets run directory: tfa-nets may restart or resume it\n")
     return path
+
+
+def _why_not_restartable(path: Path, held: list[Path]) -> str | None:
+    """None if `path` is a run of ours that never reached a checkpoint and holds only what a run writes."""
+    if not (path / RUN_MARKER).is_file():
+        names = ", ".join(sorted(entry.name for entry in held)[:5]) + (", ..." if len(held) > 5 else "")
+        return (f"--run-dir {path} is not empty ({names}) and is not a tfa-nets run directory (no {RUN_MARKER}): "
+                "nothing in it is touched. Name a new or empty directory.")
+    if not never_checkpointed(path):
+        return (f"run directory {path} already holds a run; pick another --run-dir, remove it, or continue it "
+                "with --resume.")
+    foreign = sorted(entry.name for entry in held if entry.name not in RUN_ENTRIES)
+    if foreign:
+        return (f"run directory {path} holds a run that stopped before its first checkpoint, and also "
+                f"{', '.join(foreign)}, which no run writes: move those away (or pick another --run-dir) to start "
+                "the run again there.")
+    return None
 
 
 def never_checkpointed(path: Path) -> bool:

@@ -1,0 +1,128 @@
+"""Silent failures turned into one clear message (or a defined behaviour): evaluation of an env without a
+time limit, a replay server's port, an address nobody serves, names that would escape the runs folder, a
+rollout the env batch cannot fill, an action the agent kind cannot take, a replay larger than memory."""
+
+import socket
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from tests.conftest import HAS_REVERB, NO_REVERB, ScriptedEnv
+from tfa_custom_nets import envs
+from tfa_custom_nets.replay import make_memory_buffer
+from tfa_custom_nets.training import EVAL_MAX_EPISODE_STEPS, TrainConfig, evaluate, make_agent_for_env, override
+
+
+class ConstantPolicy:
+    """Action 0 for every row of a batch of time steps."""
+
+    def action(self, time_step):
+        class Step:
+            action = np.zeros(len(time_step.step_type), np.int64)
+
+        return Step
+
+
+def test_an_env_without_a_time_limit_has_its_evaluation_episodes_cut_and_says_so(capsys):
+    never_ends = [envs.load(ScriptedEnv()) for _ in range(3)]
+    returns = evaluate(ConstantPolicy(), never_ends, seed=0, max_steps=50)
+    assert returns.tolist() == [sum(range(1, 51))] * 3  # rewards 1..50: counted up to the cut
+    assert "evaluation cut 3 of 3 episodes at 50 steps" in capsys.readouterr().err
+    # Episodes that end before the cap are not cut, and nothing is said.
+    ending = [envs.load(ScriptedEnv(terminate_at=4)) for _ in range(2)]
+    assert evaluate(ConstantPolicy(), ending, seed=0, max_steps=50).tolist() == [10.0, 10.0]
+    assert capsys.readouterr().err == ""
+
+
+def test_the_evaluation_cap_is_the_envs_own_time_limit_else_the_documented_default(capsys):
+    limited = [envs.load(gym.wrappers.TimeLimit(ScriptedEnv(), max_episode_steps=7))]
+    assert evaluate(ConstantPolicy(), limited, seed=0).tolist() == [28.0]  # the env truncates itself at 7
+    assert capsys.readouterr().err == ""  # its own limit: nothing was cut
+    assert EVAL_MAX_EPISODE_STEPS == 10_000
+    started = time.monotonic()
+    assert evaluate(ConstantPolicy(), [envs.load(ScriptedEnv())], seed=0)[0] == sum(range(1, 10_001))
+    assert "at 10000 steps" in capsys.readouterr().err and time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".", "x..y", "", "/abs", "run name"])
+def test_a_name_that_would_leave_the_runs_folder_is_refused(name):
+    with pytest.raises(ValueError, match="name must be letters, digits"):
+        TrainConfig(name=name)
+
+
+def test_a_rollout_the_env_batch_cannot_fill_exactly_is_refused_with_the_nearest_multiple():
+    ppo = ["agent.kind='ppo'", "network.critic_model='tfa_custom_nets.models:dense_value_model'",
+           "network.model='tfa_custom_nets.models:dense_actor_model'", "network.kwargs={}"]
+    with pytest.raises(ValueError, match=r"update_every must be a multiple of num_envs \(it would become 102\)"):
+        override(TrainConfig(), [*ppo, "num_envs=3", "update_every=100"])
+    assert override(TrainConfig(), [*ppo, "num_envs=4", "update_every=100"]).update_every == 100
+    assert override(TrainConfig(), ["num_envs=3", "update_every=4"]).update_every == 4  # off-policy: a ratio
+
+
+class DictActionEnv(gym.Env):
+    observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+    def __init__(self, tuple_action=False):
+        parts = [gym.spaces.Box(-1.0, 1.0, (2,), np.float32), gym.spaces.Discrete(2)]
+        self.action_space = gym.spaces.Tuple(parts) if tuple_action else gym.spaces.Dict(turn=parts[0], grip=parts[1])
+
+
+@pytest.mark.parametrize("kind", ["dqn", "ddqn", "bdq", "sac"])
+@pytest.mark.parametrize("tuple_action", [False, True])
+def test_an_agent_kind_that_cannot_take_the_envs_nested_action_says_which_and_what_to_use(kind, tuple_action):
+    import tensorflow as tf
+
+    sets = [f"agent.kind='{kind}'"]
+    if kind == "sac":
+        sets += ["network.critic_model='tfa_custom_nets.models:dense_critic_model'",
+                 "network.model='tfa_custom_nets.models:dense_actor_model'", "network.kwargs={}"]
+    config = override(TrainConfig(), sets)
+    space = "Tuple" if tuple_action else "Dict"
+    with pytest.raises(ValueError, match=f"agent.kind='{kind}' takes one action .* has a {space} action space "
+                                         r".*Discrete \[\].*Fix: agent.kind='ppo'"):
+        make_agent_for_env(config, envs.load(DictActionEnv(tuple_action)), tf.Variable(0, dtype=tf.int64))
+
+
+def test_a_replay_larger_than_the_machines_memory_is_refused_before_allocating():
+    import tensorflow as tf
+
+    spec = {"pixels": tf.TensorSpec((84, 84, 4), tf.uint8)}  # 28,224 bytes a step
+    with pytest.raises(ValueError, match=r"replay.capacity=1000000000 needs .* GiB .*28224 bytes per step.* Fix: "
+                                         r"a smaller replay.capacity"):
+        make_memory_buffer(spec, capacity=1_000_000_000)
+    assert make_memory_buffer(spec, capacity=10).capacity == 10
+
+
+@pytest.mark.skipif(not HAS_REVERB, reason=NO_REVERB)
+@pytest.mark.reverb
+def test_a_replay_server_port_that_is_busy_or_out_of_range_is_refused():
+    from tfa_custom_nets.replay import check_port_free
+
+    for port in (0, 65536, 99999, -1):
+        with pytest.raises(ValueError, match="--port must be a TCP port from 1 to 65535"):
+            check_port_free(port)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(ValueError, match=f"--port {busy.getsockname()[1]} is in use"):
+            check_port_free(busy.getsockname()[1])
+
+
+@pytest.mark.skipif(not HAS_REVERB, reason=NO_REVERB)
+@pytest.mark.reverb
+def test_a_role_pointed_at_an_address_nobody_serves_gives_up_with_how_to_start_the_server(capsys):
+    from tfa_custom_nets.distributed import wait_for_server
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=f"no replay server answered at localhost:{port}: .* tries over 3 s .*"
+                                           f"tfa-nets replay-server --config CONFIG --port {port}"):
+        wait_for_server(f"localhost:{port}", timeout_s=3)
+    assert time.monotonic() - started < 20
+    assert f"waiting for the replay server at localhost:{port}" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="--replay must be HOST:PORT"):
+        wait_for_server("localhost", timeout_s=1)
