@@ -224,6 +224,13 @@ class KerasActorDistributionNetwork(network.Network):
                 heads = [f"{prefix}logits"]
             else:
                 heads = [f"{prefix}mean"] + ([] if std == "state_independent" else [f"{prefix}std"])
+                low, high = getattr(spec, "minimum", -np.inf), getattr(spec, "maximum", np.inf)
+                if squash and not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+                    raise ValueError(
+                        f"{name}: squash=True scales tanh to the bounds of action {prefix.rstrip('_') or 'action'}, "
+                        f"but they are not finite (minimum {low}, maximum {high}): the actions "
+                        "would be NaN. Fix: give the env's Box finite low/high (gymnasium.wrappers.RescaleAction or "
+                        "ClipAction), or squash=False (an unbounded Normal).")
             self._components.append((prefix, spec, width, heads))
         self._model = _fresh_model(model, name)
         _check_inputs(self._model, input_tensor_spec, name)

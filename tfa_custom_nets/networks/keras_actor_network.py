@@ -30,6 +30,7 @@ This file imports only tensorflow, tf_agents and numpy: copy it into your projec
 
 from typing import Callable, Union
 
+import numpy as np
 import tensorflow as tf
 from tf_agents.networks import network
 from tf_agents.networks import utils as network_utils
@@ -152,6 +153,13 @@ class KerasActorNetwork(network.Network):
             raise ValueError(f"{name}: expected one float action spec of shape (n,), got {action_spec}. A "
                              "deterministic actor gives continuous actions; for discrete or mixed ones use "
                              "KerasActorDistributionNetwork with PPO or SAC.")
+        bounded = isinstance(flat[0], tensor_spec.BoundedTensorSpec) and all(
+            np.all(np.isfinite(bound)) for bound in (flat[0].minimum, flat[0].maximum))
+        if squash and not bounded:
+            raise ValueError(f"{name}: squash=True scales tanh to the action's bounds, but {flat[0]} has no finite "
+                             "bounds: the actions would be NaN. Fix: give the env's Box finite low/high "
+                             "(gymnasium.wrappers.RescaleAction or ClipAction), or squash=False (the model's output "
+                             "is the action, unbounded).")
         super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
         self._action_spec, self._squash = flat[0], squash
         self._model = _fresh_model(model, name)

@@ -2,8 +2,9 @@
 
     (observation, action)
         |
-    your tf.keras.Model with two inputs: the observation first (or, for a dict observation,
-    inputs named by its keys) and one named "action"
+    your tf.keras.Model with two inputs: the observation and one named "action", routed by name
+    (in either order; unnamed inputs: the observation first), or, for a dict observation, inputs
+    named by its keys and "action"
         |
     q_values [B]   (the model may end in [B, 1] or [B])
 
@@ -113,13 +114,23 @@ class KerasCriticNetwork(network.Network):
                              f"{input_tensor_spec}.")
         super().__init__(input_tensor_spec=tuple(input_tensor_spec), state_spec=(), name=name)
         observation_spec, action_spec = input_tensor_spec
-        self._model = _fresh_model(model, name)
         self._dict_observation = isinstance(observation_spec, dict)
+        if self._dict_observation and "action" in observation_spec:
+            raise ValueError(f"{name}: the observation has a key 'action', the name this critic gives the action "
+                             "input, so the two cannot be told apart. Fix: rename that observation key (e.g. "
+                             "'last_action') in the env or with a gymnasium observation wrapper.")
+        self._model = _fresh_model(model, name)
+        # A two-input model whose first input is named "action" gets [action, observation]: inputs go by name.
+        self._action_first = (not self._dict_observation
+                              and list(getattr(self._model, "input_names", None) or [])[:1] == ["action"])
         self._check_model(observation_spec, action_spec, name)
 
     def _critic_inputs(self, observation, action):
         """The model's inputs, cast to the float dtypes it declares (observations of other dtypes as they are)."""
-        inputs = dict(observation, action=action) if self._dict_observation else [observation, action]
+        if self._dict_observation:
+            inputs = dict(observation, action=action)
+        else:
+            inputs = [action, observation] if self._action_first else [observation, action]
         declared = getattr(self._model, "inputs", None)
         if not declared:
             return inputs
@@ -143,7 +154,7 @@ class KerasCriticNetwork(network.Network):
         except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
             raise ValueError(f"{name}: the model could not be called on (observation, action) matching "
                              f"{observation_spec} and {action_spec}: {error}. Fix: make its two inputs match "
-                             "those shapes, the observation first.") from error
+                             "those shapes, the one for the action named 'action'.") from error
         if isinstance(values, (list, tuple, dict)) or values.shape.as_list() not in ([1], [1, 1]):
             shape = "several outputs" if isinstance(values, (list, tuple, dict)) else f"shape {values.shape.as_list()}"
             raise ValueError(f"{name}: the model gives {shape} for a batch of 1; expected one Q-value per "
