@@ -48,11 +48,27 @@ from tf_agents.trajectories import trajectory
 from tf_agents.utils import common
 
 from tfa_custom_nets.agents import BranchingDqnAgent, EzGreedyPyPolicy
-from tfa_custom_nets.agents.masked_random import MaskedRandomPyPolicy, random_valid_actions, valid_actions
+from tfa_custom_nets.agents.masked_random import MaskedRandomPyPolicy, random_valid_actions
 from tfa_custom_nets.envs import action_mask_splitter
 from tfa_custom_nets.networks import BranchingQNetwork, KerasCategoricalQNetwork, KerasQNetwork
 
 OBS = tensor_spec.TensorSpec((2,), tf.float32, name="observation")
+
+
+def valid_actions(masks, actions, sizes):
+    """Whether each action is allowed by its mask, entry by entry in plain Python (independent of the
+    library's own vectorised check, so a broken one cannot pass these tests). One mask: one bool."""
+    if np.ndim(masks) == 1:
+        return bool(valid_actions([masks], [actions], sizes)[0])
+    masks, actions = np.asarray(masks).tolist(), np.asarray(actions).reshape(len(masks), len(sizes)).tolist()
+    result = []
+    for mask, action in zip(masks, actions):
+        ok, offset = True, 0
+        for size, choice in zip(sizes, action):
+            ok = ok and 0 <= choice < size and mask[offset + choice] == 1
+            offset += size
+        result.append(ok)
+    return np.array(result)
 
 
 def masked_spec(size):
@@ -207,6 +223,21 @@ def test_an_all_masked_branch_stops_the_policy_naming_it():
     agent = branching_agent()
     with pytest.raises(tf.errors.InvalidArgumentError, match="rules out every action of a branch"):
         agent.policy.action(branching_steps(np.array([[1, 1, 1, 1, 1], [0, 1, 0, 0, 0]], np.int8)))
+
+
+def test_an_all_zero_mask_row_as_tf_agents_loader_sends_it_is_let_through_and_the_saved_policy_loads(tmp_path):
+    """SavedModelPyTFEagerPolicy warms a loaded policy up with all-zero time steps (mask included)."""
+    from tf_agents.policies import py_tf_eager_policy
+
+    agent = branching_agent()
+    zero = branching_steps(np.zeros((2, 5), np.int8))
+    assert agent.policy.action(zero).action.numpy().tolist() == [[0, 0], [0, 0]]
+    policy_saver.PolicySaver(agent.policy, batch_size=None).save(str(tmp_path / "policy"))
+    loaded = py_tf_eager_policy.SavedModelPyTFEagerPolicy(str(tmp_path / "policy"), load_specs_from_pbtxt=True,
+                                                          batch_time_steps=False)
+    masks = np.array([[1, 0, 1, 0, 1], [0, 1, 0, 1, 1]], np.int8)
+    actions = loaded.action(tf.nest.map_structure(lambda t: t.numpy(), branching_steps(masks))).action
+    assert valid_actions(masks, actions, [3, 2]).all()
 
 
 def test_mask_of_the_wrong_length_is_refused_with_the_layout():

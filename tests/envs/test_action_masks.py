@@ -124,3 +124,45 @@ def test_mask_sources_that_do_not_fit_are_refused():
         envs.load("Pendulum-v1", action_mask="info")
     with pytest.raises(ValueError, match="action_mask must be None, 'info' or 'observation'"):
         envs.load("CartPole-v1", action_mask="yes")
+
+
+class TupleMaskEnv(MaskedEnv):
+    """gymnasium's own MultiDiscrete mask format: a tuple of one int8 array per branch."""
+
+    def _out(self):
+        state, info = super()._out()
+        mask = info["action_mask"]
+        return state, {"action_mask": (mask[:3], mask[3:])}
+
+
+@pytest.mark.parametrize("source", ["info", None])
+def test_gymnasiums_per_branch_tuple_mask_is_read_as_the_flat_layout(source):
+    env = envs.load(TupleMaskEnv([FULL, [1, 0, 1, 0, 1], FULL]), action_mask=source)
+    first = env.reset()
+    if source == "info":
+        np.testing.assert_array_equal(first.observation["action_mask"], FULL)
+        second = env.step(np.array([0, 1]))
+        np.testing.assert_array_equal(second.observation["action_mask"], [1, 0, 1, 0, 1])
+    else:
+        env.step(np.array([0, 1]))
+    env.step(np.array([1, 1]))  # branch 0's action 1 (entry 1) is ruled out
+    assert env.invalid_actions == 1
+    bad = envs.load(TupleMaskEnv([FULL]), action_mask="info")
+    bad.gym_env.masks = [np.array([1, 1, 1, 1])]
+    with pytest.raises(ValueError, match="action mask"):
+        bad.reset()
+
+
+def test_invalid_actions_are_counted_at_each_branchs_own_offset():
+    """nvec [3, 2], mask [1 0 1 | 0 1] at every step: branch 0 allows 0 and 2, branch 1 allows 1. Worked out
+    entry by entry (branch 1's entries start at offset 3)."""
+    mask = [1, 0, 1, 0, 1]
+    env = envs.load(MaskedEnv([mask] * 10), action_mask="info")
+    env.reset()
+    expected = 0
+    for action, invalid in [([0, 1], False), ([1, 1], True), ([0, 0], True), ([2, 1], False), ([2, 0], True),
+                            ([1, 0], True)]:
+        env.step(np.array(action))
+        expected += invalid
+        assert env.invalid_actions == expected, action
+    assert expected == 4

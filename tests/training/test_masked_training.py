@@ -71,6 +71,9 @@ def test_masked_branching_run_with_joint_limits_takes_no_invalid_action(explorat
     summary = train_eval(config)
     # With limits of +-0.5 rad a turn past a limit is on offer at most steps: masked, none is taken.
     assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0}
+    # The `evaluate:` line a run prints works for a masked branching run (TF-Agents' loader warms the
+    # SavedModel up with an all-zero mask).
+    assert cli.main(["eval", summary["run_dir"], "--episodes", "2", "--policy", "best"]) == 0
 
 
 def test_joint_actions_take_the_joint_mask_and_the_stock_agent_respects_it(tmp_path):

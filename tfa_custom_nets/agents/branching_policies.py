@@ -52,11 +52,17 @@ def branch_mask(mask: tf.Tensor, branch_sizes) -> tf.Tensor:
     return tf.gather(flat, tf.constant(index), axis=-1)
 
 
-def check_branch_mask(valid: tf.Tensor):
-    """An assertion that every row of `[B, D, M]` bools leaves each branch a valid action."""
+def check_branch_mask(valid: tf.Tensor, mask: tf.Tensor):
+    """An assertion that every row of `[B, D, M]` bools leaves each branch a valid action.
+
+    A row whose flat `mask` is all zeros is let through (its greedy action is 0 in every branch): no env
+    publishes it (`envs.load` refuses such a mask), but TF-Agents' `SavedModelPyTFEagerPolicy` warms a
+    loaded policy up with an all-zero time step, and that must not stop `tfa-nets eval`.
+    """
     has_valid = tf.reduce_any(valid, axis=-1)  # [B, D]
+    empty = ~tf.reduce_any(tf.cast(mask, tf.bool), axis=-1)  # [B]
     return tf.debugging.Assert(
-        tf.reduce_all(has_valid),
+        tf.reduce_all(has_valid | empty[:, None]),
         ["Branching policy: the action mask rules out every action of a branch; [batch row, branch] pairs:",
          tf.where(~has_valid), "Fix the env's mask: at least one valid action per branch in every state acted on."],
         summarize=20)
@@ -87,7 +93,7 @@ class BranchingQPolicy(tf_policy.TFPolicy):
                                                  step_type=time_step.step_type)
         logits = mask_padding(q_values, self._branch_sizes, mask)
         if mask is not None:
-            with tf.control_dependencies([check_branch_mask(logits > -np.inf)]):
+            with tf.control_dependencies([check_branch_mask(logits > -np.inf, mask)]):
                 logits = tf.identity(logits)
         distribution = tfp.distributions.Categorical(logits=logits, dtype=self.action_spec.dtype)
         return policy_step.PolicyStep(distribution, policy_state)

@@ -119,10 +119,22 @@ class ActionMasks:
                 return None
             if self.sizes is None:  # a mask for an action space no agent here masks: ignored
                 return None
-        self.current = self._check(np.asarray(raw), env_step, terminated)
+        self.current = self._check(self._flat(raw), env_step, terminated)
         if self.invalid_actions is None:
             self.invalid_actions = 0
         return self.current
+
+    def _flat(self, raw) -> np.ndarray:
+        """The mask as one flat array. gymnasium documents a MultiDiscrete mask as a tuple of one array per
+        branch (`MultiDiscrete.sample(mask=...)`): those are joined, branch 0's first."""
+        if isinstance(raw, (tuple, list)) and len(raw) == len(self.sizes) and all(
+                np.ndim(part) == 1 for part in raw):
+            shapes = [np.shape(part) for part in raw]
+            if shapes != [(n,) for n in self.sizes]:
+                raise ValueError(f"{self.name}: the action mask is a tuple of per-branch arrays of shapes {shapes}; "
+                                 f"expected shapes {[(n,) for n in self.sizes]} for nvec {self.sizes}.")
+            return np.concatenate([np.asarray(part) for part in raw])
+        return np.asarray(raw)
 
     def _check(self, mask: np.ndarray, env_step: int, terminated: bool) -> np.ndarray:
         where = f"{self.name}: the action mask at env step {env_step}"
