@@ -227,3 +227,37 @@ def test_numeric_rewards_of_any_kind_pass(reward):
     env = envs.load(ReturnsWhatItIsTold(UNIT, lambda t: np.zeros(4, np.float32), reward=lambda t: reward))
     env.reset()
     assert float(env.step(np.int64(0)).reward) == float(reward)
+
+
+class OldApiEnv(gym.Env):
+    """An env written for the old gym API, or with one piece of gymnasium's API wrong (`broken`)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, broken):
+        self.broken = broken
+
+    def reset(self, *, seed=None, options=None):
+        observation = np.zeros(2, np.float32)
+        return observation if self.broken == "reset" else (observation, {})
+
+    def step(self, action):
+        observation = np.zeros(2, np.float32)
+        if self.broken == "step4":
+            return observation, 1.0, False, {}
+        if self.broken == "flags":
+            return observation, 1.0, None, False, {}
+        return observation, 1.0, False, False, {}
+
+
+@pytest.mark.parametrize("broken, message", [
+    ("reset", r"reset\(\) returned a ndarray; gymnasium's API returns \(observation, info\)"),
+    ("step4", r"step\(\) returned a tuple of 4 \(ndarray, float, bool, dict\); gymnasium's API returns"),
+    ("flags", r"step\(\) returned a tuple of 5 \(ndarray, float, NoneType, bool, dict\).*two bools"),
+])
+def test_an_env_that_does_not_follow_gymnasiums_api_is_named_with_what_it_returned(broken, message):
+    env = envs.load(OldApiEnv(broken))
+    with pytest.raises(ValueError, match=message):
+        env.reset()
+        env.step(np.int64(0))

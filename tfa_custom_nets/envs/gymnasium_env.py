@@ -165,6 +165,13 @@ for _constant in (_MID, _LAST, _ZERO, _ONE):  # shared by every time step: never
     _constant.flags.writeable = False
 
 
+def _describe(value: Any) -> str:
+    """What an env call returned, briefly: the types of a tuple's items, else the value's type."""
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} ({', '.join(type(item).__name__ for item in value)})"
+    return f"a {type(value).__name__}"
+
+
 def _flatten(nest: Any) -> list:
     if isinstance(nest, dict):
         return [x for v in nest.values() for x in _flatten(v)]
@@ -230,14 +237,27 @@ class GymnasiumEnvironment(py_environment.PyEnvironment):
         self._seed = seed
 
     def _reset(self) -> ts.TimeStep:
-        observation, self._info = self._env.reset(seed=self._seed)
+        result = self._env.reset(seed=self._seed)
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+            raise ValueError(
+                f"{self._name}: reset() returned {_describe(result)}; gymnasium's API returns (observation, info) "
+                "with info a dict. An env written for the old gym API returns the observation alone: update its "
+                "reset (and step, which returns 5 values), or wrap it in a gymnasium.Wrapper that does.")
+        observation, self._info = result
         self._seed = None  # reseeding every episode would replay the same episode
         return ts.restart(self._observation(observation, self._info, terminated=False))
 
     def _step(self, action) -> ts.TimeStep:
         self._masks.count(action)
-        observation, reward, terminated, truncated, self._info = self._env.step(
-            _to_env(self._env.action_space, action))
+        result = self._env.step(_to_env(self._env.action_space, action))
+        if not (isinstance(result, tuple) and len(result) == 5 and isinstance(result[4], dict)
+                and all(np.ndim(flag) == 0 and np.asarray(flag).dtype == np.bool_ for flag in result[2:4])):
+            raise ValueError(
+                f"{self._name}: step() returned {_describe(result)}; gymnasium's API returns (observation, reward, "
+                "terminated, truncated, info) with two bools and a dict. An env written for the old gym API returns "
+                "4 values (one done flag): update its step, or wrap it in a gymnasium.Wrapper that splits done into "
+                "terminated and truncated.")
+        observation, reward, terminated, truncated, self._info = result
         self._env_steps += 1
         observation = self._observation(observation, self._info, terminated)
         if not isinstance(reward, numbers.Real) or isinstance(reward, bool):

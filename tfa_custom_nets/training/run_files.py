@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import threading
 import traceback
 from pathlib import Path
@@ -164,8 +165,12 @@ def guarded_run_dir(path: Path):
     except KeyboardInterrupt as stop:  # the loop's own Ctrl-C (`loop_core.Interrupted`) says what it saved
         if str(stop):
             raise
-        raise KeyboardInterrupt(f"interrupted before this process's first env step; {path} holds what it held "
-                                "before (its last checkpoint, if any): run the same command again.") from None
+        # Outside the loop's own handler (while building, or closing): say what the directory holds, not a guess.
+        saved = (path / "checkpoints" / "checkpoint").exists()
+        raise KeyboardInterrupt(
+            f"interrupted; this interruption saved nothing, and {path} holds " + (
+                "its last checkpoint: continue with --resume " + str(path) if saved else
+                "no checkpoint: start it again with the same --run-dir (it is taken over)") + ".") from None
     except Exception as caught:
         message = storage_failure(caught, path)
         error = caught if message is None else StorageError(message)
@@ -182,6 +187,20 @@ def guarded_run_dir(path: Path):
         raise error from caught
     finally:
         release_run_dir(path)
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    """Ignores Ctrl-C (SIGINT) while the block runs: a run already stopping on one saves its checkpoint whole
+    whatever follows. A no-op off the main thread, where signal handlers cannot be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class StorageError(OSError):

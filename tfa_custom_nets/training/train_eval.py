@@ -24,7 +24,7 @@ from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, rea
 from tfa_custom_nets.training.collection import Collector
 from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
-from tfa_custom_nets.training.run_files import guarded_run_dir
+from tfa_custom_nets.training.run_files import guarded_run_dir, sigint_ignored
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 
@@ -109,7 +109,9 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
             return core.finish(updater.wait, tf_threads=tf_threads)
         except KeyboardInterrupt:
             bar.close()
-            raise core.interrupted(updater.wait) from None
+            with sigint_ignored():  # a second Ctrl-C cannot cut the checkpoint short
+                interrupted = core.interrupted(updater.wait)
+            raise interrupted from None
         finally:  # also on an error: stop the learner thread and the replay, close the envs
             updater.close()
             bar.close()
