@@ -126,3 +126,32 @@ def test_a_role_pointed_at_an_address_nobody_serves_gives_up_with_how_to_start_t
     assert f"waiting for the replay server at localhost:{port}" in capsys.readouterr().out
     with pytest.raises(ValueError, match="--replay must be HOST:PORT"):
         wait_for_server("localhost", timeout_s=1)
+
+
+def test_a_mixed_precision_global_policy_is_named_instead_of_blamed_on_a_shared_layer():
+    import tensorflow as tf
+
+    tf.keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        with pytest.raises(ValueError, match=r"global dtype policy is 'mixed_float16'.*set_global_policy\('float32'\)"):
+            make_agent_for_env(TrainConfig(), envs.load("CartPole-v1"), tf.Variable(0, dtype=tf.int64))
+    finally:
+        tf.keras.mixed_precision.set_global_policy("float32")
+
+
+def test_a_config_edited_so_the_network_no_longer_fits_the_checkpoint_says_so_on_resume(tmp_path):
+    import json
+
+    from tfa_custom_nets.training import load_run_config, train_eval
+
+    run_dir = tmp_path / "run"
+    train_eval(override(TrainConfig(), ["total_env_steps=400", "replay.learning_starts=200", "eval_interval=400",
+                                        "eval_episodes=2", "checkpoint_interval=200", "progress=False",
+                                        "network.kwargs={'hidden_units': [8]}", f"run_dir={str(run_dir)!r}"]))
+    (run_dir / "summary.json").unlink()  # as if it had been killed after its last checkpoint
+    data = json.loads((run_dir / "config.json").read_text())
+    data["network"]["kwargs"] = {"hidden_units": [16]}
+    (run_dir / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="its checkpoint does not fit the agent that its config.json builds .*"
+                                         "restore config.json as the run wrote it"):
+        train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)

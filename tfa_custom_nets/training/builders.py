@@ -158,6 +158,12 @@ def make_agent(config: TrainConfig, time_step_spec, action_spec, env_steps: tf.V
     joint actions (`branch_spec`); by default the agent's own action spec.
     """
     check_single_action(config, action_spec)
+    precision = tf.keras.mixed_precision.global_policy().name
+    if precision != "float32":
+        raise ValueError(
+            f"tf.keras' global dtype policy is {precision!r}; the agents here (TF-Agents' losses, targets and "
+            "policies) compute in float32, and a model built under it would not fit them. Fix: "
+            "tf.keras.mixed_precision.set_global_policy('float32') before building the agent.")
     if config.agent.kind == "sac":
         return make_sac_agent(config, time_step_spec, action_spec), lambda: tf.constant(0.0)
     if config.agent.kind == "ppo":

@@ -92,9 +92,16 @@ class RunCheckpoint:
     def __init__(self, run_dir: Path, agent, env_steps: tf.Variable, replay, best_weights: list):
         self._agent, self._env_steps, self._replay = agent, env_steps, replay
         self._loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
-        self._checkpointer = common.Checkpointer(
-            ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps,
-            loop_state=self._loop_state, best_policy=best_weights, **replay.trackables())
+        try:
+            self._checkpointer = common.Checkpointer(
+                ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps,
+                loop_state=self._loop_state, best_policy=best_weights, **replay.trackables())
+        except (ValueError, tf.errors.InvalidArgumentError, AssertionError) as error:
+            raise ValueError(
+                f"cannot resume {run_dir}: its checkpoint does not fit the agent that its config.json builds "
+                f"({str(error).splitlines()[0][:200]}). The config (network.model, network.kwargs, agent.kind, the "
+                "env) was changed after the run started: restore config.json as the run wrote it, or start a new "
+                "run with the new settings.") from error
 
     def save(self, state: LoopState, rng: dict | None = None) -> None:
         """The replay's own checkpoint first, then the agent's naming it."""
