@@ -155,3 +155,51 @@ def test_a_config_edited_so_the_network_no_longer_fits_the_checkpoint_says_so_on
     with pytest.raises(ValueError, match="its checkpoint does not fit the agent that its config.json builds .*"
                                          "restore config.json as the run wrote it"):
         train_eval(load_run_config(run_dir / "config.json").replace(run_dir=str(run_dir)), resume=True)
+
+
+def test_the_best_evaluation_and_the_first_solve_are_booked_with_ties_going_to_the_later():
+    from tfa_custom_nets.training import LoopState, record_evaluation
+
+    state = LoopState()
+    booked = [record_evaluation(state, mean, step, step / 100, threshold=20.0)
+              for mean, step in [(10.0, 100), (20.0, 200), (20.0, 300), (5.0, 400), (19.9, 500)]]
+    assert booked == [True, True, True, False, False]
+    assert (state.best_eval_mean, state.best_eval_step) == (20.0, 300)  # the tie at 300 beat the 200
+    assert (state.solved_at_step, state.solved_at_seconds) == (200, 2.0)  # the first at the threshold
+    unsolvable = LoopState()
+    record_evaluation(unsolvable, 1e9, 100, 1.0, threshold=None)
+    assert unsolvable.solved_at_step is None and unsolvable.best_eval_step == 100
+
+
+def test_a_lock_naming_this_process_is_taken_over_not_refused(tmp_path):
+    import os
+
+    from tfa_custom_nets.training import RUN_LOCK, make_run_dir
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / RUN_LOCK).write_text(str(os.getpid()))  # left by an earlier run in this same process
+    assert make_run_dir(str(run_dir), "CartPole-v1", "x", 0) == run_dir
+    assert (run_dir / RUN_LOCK).read_text() == str(os.getpid())
+    # A live process that is not this one keeps it.
+    (run_dir / RUN_LOCK).write_text(str(os.getppid()))
+    with pytest.raises(FileExistsError, match=f"in use by process {os.getppid()}"):
+        make_run_dir(str(run_dir), "CartPole-v1", "x", 0)
+
+
+@pytest.mark.parametrize("value, refused", [(np.array([[0.0, 1.0]], np.float32), True),
+                                            (np.array([[False, True]]), False)])
+def test_a_bool_observation_space_refuses_floats_that_casting_would_change(value, refused):
+    class BoolEnv(gym.Env):
+        observation_space = gym.spaces.Box(0, 1, (1, 2), np.bool_)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            return value, {}
+
+    env = envs.load(BoolEnv())
+    if refused:
+        with pytest.raises(ValueError, match="expected dtype bool, got float32"):
+            env.reset()
+    else:
+        assert env.reset().observation.dtype == np.bool_

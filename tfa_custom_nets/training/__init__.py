@@ -42,7 +42,12 @@ from tfa_custom_nets.training.config import (
     override,
 )
 from tfa_custom_nets.training.episode_returns import EpisodeReturns
-from tfa_custom_nets.training.evaluation import EVAL_MAX_EPISODE_STEPS, UniformRandomPyPolicy, evaluate
+from tfa_custom_nets.training.evaluation import (
+    EVAL_MAX_EPISODE_STEPS,
+    UniformRandomPyPolicy,
+    evaluate,
+    record_evaluation,
+)
 from tfa_custom_nets.training.presets import (
     TRUSTED_REFS,
     list_presets,
@@ -73,6 +78,6 @@ __all__ = ["EVAL_MAX_EPISODE_STEPS", "EVAL_SEED_OFFSET", "RUN_LOCK", "RUN_MARKER
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
            "make_ppo_agent", "make_q_network", "make_sac_agent", "make_run_dir", "make_train_envs", "make_train_step",
            "override", "portable_config", "preset_files",
-           "read_loop_state",
+           "read_loop_state", "record_evaluation",
            "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "StorageError",
            "storage_failure", "train_eval"]

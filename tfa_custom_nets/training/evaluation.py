@@ -120,6 +120,18 @@ def save_policy(policy, path: Path) -> None:
         policy_saver.PolicySaver(policy, batch_size=None).save(str(path))
 
 
+def record_evaluation(state, mean: float, env_steps: int, train_seconds: float, threshold: float | None) -> bool:
+    """Books an evaluation's mean into the run's `LoopState`: the first one at or above `threshold` sets
+    `solved_at_step`/`solved_at_seconds`, and one at least as good as the best so far becomes the best (ties go
+    to the later evaluation: the same score after more training). Returns whether it is the new best."""
+    if state.solved_at_step is None and threshold is not None and mean >= threshold:
+        state.solved_at_step, state.solved_at_seconds = env_steps, round(train_seconds, 3)
+    if state.best_eval_mean is None or mean >= state.best_eval_mean:
+        state.best_eval_mean, state.best_eval_step = mean, env_steps
+        return True
+    return False
+
+
 class Evaluations:
     """A run's greedy evaluations: each writes a metrics row (CSV and TensorBoard), records the first
     evaluation at the env's threshold and keeps the weights of the best one (ties go to the later).
@@ -150,10 +162,7 @@ class Evaluations:
         scores = evaluate(self.greedy, self.envs, self.config.eval_seed(state.eval_index))
         state.eval_index += 1
         mean = float(scores.mean())
-        if state.solved_at_step is None and self.threshold is not None and mean >= self.threshold:
-            state.solved_at_step, state.solved_at_seconds = env_steps, round(train_seconds, 3)
-        if state.best_eval_mean is None or mean >= state.best_eval_mean:
-            state.best_eval_mean, state.best_eval_step = mean, env_steps
+        if record_evaluation(state, mean, env_steps, train_seconds, self.threshold):
             for best, variable in zip(self.best_weights, self.policy.variables()):
                 best.assign(variable)
         self.log.add({"env_steps": env_steps, "updates": updates, "train_seconds": round(train_seconds, 3),
