@@ -94,6 +94,29 @@ def test_memory_backend_samples_the_same_items(n_step_update):
     sampled = {tuple(np.asarray(w).ravel()) for w in batch.observation.numpy()}
     assert sampled == windows  # every Reverb item drawn, and nothing that crosses an episode's end
 
+    # The stateless sampler (deterministic runs) draws from the same windows, and its draw is a function of the
+    # counter: the same counter gives the same batch, the next one another.
+    counter = tf.Variable(0, dtype=tf.int64)
+    stateless = replay.make_memory_sampler(buffer, batch_size=600, n_step_update=n_step_update, counter=counter,
+                                           seed=7)
+    first, _ = next(stateless)
+    assert {tuple(np.asarray(w).ravel()) for w in first.observation.numpy()} == windows
+    np.testing.assert_array_equal(next(stateless)[0].observation, first.observation)
+    counter.assign(1)
+    assert not np.array_equal(next(stateless)[0].observation, first.observation)
+
+    # Once the ring has wrapped, both samplers draw from the same windows (the oldest steps are gone).
+    small = replay.make_memory_buffer(data_spec, capacity=len(stream) // 2)
+    small_observer = replay.MemoryObserver(small)
+    for step in stream:
+        small_observer(step)
+    small_observer.flush()
+    supports = []
+    for extra in ({}, {"counter": counter, "seed": 3}):
+        sampler = replay.make_memory_sampler(small, batch_size=1000, n_step_update=n_step_update, **extra)
+        supports.append({tuple(np.asarray(w).ravel()) for w in next(sampler)[0].observation.numpy()})
+    assert supports[0] == supports[1] and supports[0] < windows
+
 
 def batched_stream():
     """24 steps of two envs (episodes of 3 and 5 steps) stepped as one batch: the batched steps, each

@@ -63,6 +63,17 @@ class EzGreedyPyPolicy(py_policy.PyPolicy):
             self._held = np.zeros((num_envs,) + tuple(spec.shape), spec.dtype)
             self._left = np.zeros(num_envs, np.int64)
 
+    def hold_state(self) -> dict:
+        """The action being held and the steps it has left, as JSON (a checkpoint keeps it with `rng`)."""
+        return {"held": None if self._held is None else np.asarray(self._held).tolist(),
+                "left": np.asarray(self._left).tolist()}
+
+    def set_hold_state(self, state: dict) -> None:
+        """Puts `hold_state()` back."""
+        spec = self.action_spec
+        self._held = None if state["held"] is None else np.asarray(state["held"], spec.dtype)
+        self._left = int(state["left"]) if self._num_envs is None else np.asarray(state["left"], np.int64)
+
     def _random_action(self, mask=None):
         spec = self.action_spec
         if mask is not None:

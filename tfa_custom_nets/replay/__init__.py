@@ -69,8 +69,9 @@ def make_replay(config, agent, num_envs: int | None = None, checkpoint_dir=None,
     if config.on_policy:
         return RolloutReplay(agent.collect_data_spec, config.update_every, num_envs)
     if not config.uses_reverb:
+        exact = {"counter": agent.train_step_counter, "seed": config.seed} if config.deterministic else {}
         return MemoryReplay(agent.collect_data_spec, config.replay.capacity, config.replay.batch_size,
-                            config.agent.n_step_update, num_envs)
+                            config.agent.n_step_update, num_envs, **exact)
     from tfa_custom_nets.replay.reverb_backend import ReverbReplay
 
     return ReverbReplay.start_local(config, agent.collect_data_spec, num_envs, checkpoint_dir, resume_from)

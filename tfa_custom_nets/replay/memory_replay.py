@@ -107,19 +107,46 @@ class MemorySampler:
 
     Not prefetched: each batch is drawn when the train step asks for it, so what it holds depends
     only on the seed and the steps written so far (no race with the collection thread).
+
+    With `counter` (a `tf.Variable` such as the agent's train step) and `seed`, the draws are stateless:
+    batch i is a function of `(seed, counter)` and the buffer alone, so a run restored from a checkpoint
+    draws what the uninterrupted run drew (TensorFlow's stateful sampling ops cannot be saved).
     """
 
     def __init__(self, buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer, batch_size: int,
-                 n_step_update: int = 1):
+                 n_step_update: int = 1, counter: tf.Variable | None = None, seed: int = 0):
         self._buffer = buffer
         self._batch_size = batch_size
         self._length = sequence_length(n_step_update)
+        self._counter, self._seed = counter, seed
 
     def __iter__(self):
         return self
 
+    def _draw(self, count: int):
+        """`count` windows of `self._length` steps, uniform over the buffer's envs and valid start ids."""
+        if self._counter is None:
+            return self._buffer.get_next(sample_batch_size=count, num_steps=self._length)
+        # The buffer's own layout (TF-Agents' private tables): one ring of `max_length` ids per env.
+        buffer, steps = self._buffer, self._length
+        max_length, num_envs = buffer._max_length, buffer._batch_size
+        last_id = buffer._get_last_id()
+        low = tf.where(last_id >= max_length, last_id + 1 - max_length, tf.constant(0, tf.int64))  # wrapped
+        high = tf.maximum(last_id + 2 - steps, low + 1)  # start ids whose window ends at or before last_id
+        step = tf.cast(self._counter, tf.int64)
+        seed = tf.constant(self._seed, tf.int64)
+        ids = tf.random.stateless_uniform([count], tf.stack([seed, 2 * step]), minval=low, maxval=high, dtype=tf.int64)
+        env = tf.random.stateless_uniform([count], tf.stack([seed, 2 * step + 1]), minval=0, maxval=num_envs,
+                                          dtype=tf.int64)
+        rows = (ids[:, None] + tf.range(steps, dtype=tf.int64)[None]) % max_length + env[:, None] * max_length
+        probability = 1.0 / tf.cast((high - low) * num_envs, tf.float32)
+        data = buffer._data_table.read(rows)
+        info = tf_uniform_replay_buffer.BufferInfo(ids=buffer._id_table.read(rows),
+                                                   probabilities=tf.fill([count], probability))
+        return data, info
+
     def __next__(self):
-        trajectory, info = self._buffer.get_next(sample_batch_size=2 * self._batch_size, num_steps=self._length)
+        trajectory, info = self._draw(2 * self._batch_size)
         valid = ~tf.reduce_any(tf.equal(trajectory.step_type[:, :-1], StepType.LAST), axis=1)
         kept = tf.where(valid)[:, 0]
         count = tf.size(kept, out_type=tf.int64)
@@ -131,9 +158,10 @@ class MemorySampler:
 
 
 def make_memory_sampler(buffer: tf_uniform_replay_buffer.TFUniformReplayBuffer, batch_size: int,
-                        n_step_update: int = 1) -> MemorySampler:
-    """Uniform batches of n-step windows from the buffer (see `MemorySampler`)."""
-    return MemorySampler(buffer, batch_size, n_step_update)
+                        n_step_update: int = 1, counter: tf.Variable | None = None, seed: int = 0) -> MemorySampler:
+    """Uniform batches of n-step windows from the buffer (see `MemorySampler`; `counter` and `seed` make
+    them stateless)."""
+    return MemorySampler(buffer, batch_size, n_step_update, counter, seed)
 
 
 class MemoryReplay:
@@ -148,10 +176,10 @@ class MemoryReplay:
     priority = None  # uniform: new items carry no priority
 
     def __init__(self, collect_data_spec, capacity: int, batch_size: int, n_step_update: int = 1,
-                 num_envs: int | None = None):
+                 num_envs: int | None = None, counter: tf.Variable | None = None, seed: int = 0):
         self.buffer = make_memory_buffer(collect_data_spec, capacity, num_envs or 1)
         self.observer = MemoryObserver(self.buffer, num_envs)
-        self.batches = make_memory_sampler(self.buffer, batch_size, n_step_update)
+        self.batches = make_memory_sampler(self.buffer, batch_size, n_step_update, counter, seed)
 
     def priority_writer(self):
         raise ValueError("the in-memory replay samples uniformly; prioritized replay needs the Reverb backend.")

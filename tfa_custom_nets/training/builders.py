@@ -35,7 +35,7 @@ from tfa_custom_nets.networks import (
     KerasValueNetwork,
 )
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
-from tfa_custom_nets.training.config import EnvConfig, TrainConfig
+from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, EnvConfig, TrainConfig
 from tfa_custom_nets.training.presets import resolve_ref
 
 
@@ -291,10 +291,18 @@ def make_train_envs(config: TrainConfig, seed: int | None = None):
 
 def make_collect_policy(config: TrainConfig, agent, num_envs: int | None, seed: int, epsilon):
     """The compiled collect policy: the agent's epsilon-greedy one, or ez-greedy around its greedy
-    policy (`epsilon` a zero-argument function giving the current rate)."""
-    if config.agent.exploration == "ez_greedy":
+    policy (`epsilon` a zero-argument function giving the current rate).
+
+    A `deterministic` DQN-family run explores with ez-greedy held for one step, which is epsilon-greedy drawn
+    from a NumPy generator: a checkpoint saves that generator, where the agent's own policy draws from
+    TensorFlow ops whose state cannot be saved, so a resumed run takes the uninterrupted run's actions."""
+    agent_config = config.agent
+    numpy_epsilon_greedy = config.deterministic and agent_config.kind not in ACTOR_CRITIC_KINDS
+    if agent_config.exploration == "ez_greedy" or numpy_epsilon_greedy:
+        held = agent_config.exploration == "ez_greedy"
         return EzGreedyPyPolicy(CompiledPyPolicy(agent.policy, batched=num_envs is not None), epsilon=epsilon,
-                                mu=config.agent.ez_mu, max_repeat=config.agent.ez_max_repeat, seed=seed,
-                                num_envs=num_envs, observation_and_action_constraint_splitter=mask_splitter(config))
+                                mu=agent_config.ez_mu, max_repeat=agent_config.ez_max_repeat if held else 1,
+                                seed=seed, num_envs=num_envs,
+                                observation_and_action_constraint_splitter=mask_splitter(config))
     return CompiledPyPolicy(agent.collect_policy, batched=num_envs is not None,
                             with_info=bool(tf.nest.flatten(agent.collect_policy.info_spec)))

@@ -194,19 +194,29 @@ def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
               "continues with an empty replay.", file=sys.stderr, flush=True)
 
 
-def capture_rng_states(train_envs, collect_policy) -> dict:
-    """NumPy's and Python's global generators, each training env's and the ez-greedy policy's, as JSON."""
+def capture_rng_states(train_envs, collect_policy, time_step=None) -> dict:
+    """NumPy's and Python's global generators, each training env's and the ez-greedy policy's (with the action
+    it holds), as JSON; with `time_step` (the collector's latest, kept only where it ends an episode), that step
+    too, so a resumed run takes up exactly where the checkpoint was written (`TrainConfig.exact_resume`)."""
     numpy_state = np.random.get_state()
+    ez = isinstance(collect_policy, EzGreedyPyPolicy)
+    last = time_step is not None and bool(np.all(time_step.is_last()))
     return {"numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
             "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
             "envs": [env.gym_env.unwrapped.np_random.bit_generator.state for env in train_envs],
-            "collect": collect_policy.rng.bit_generator.state if isinstance(collect_policy, EzGreedyPyPolicy) else None}
+            "collect": collect_policy.rng.bit_generator.state if ez else None,
+            "collect_hold": collect_policy.hold_state() if ez else None,
+            "time_step": [np.asarray(x).tolist() for x in tf.nest.flatten(time_step)] if last else None}
 
 
-def restore_rng_states(states: dict, train_envs, collect_policy) -> None:
-    """Puts `capture_rng_states`' streams back into freshly built envs and policy."""
+def restore_rng_states(states: dict, train_envs, collect_policy):
+    """Puts `capture_rng_states`' streams back into freshly built envs and policy; returns the saved time step
+    (the episode's last, which the collector then steps from: the fresh env resets on that step, as the
+    uninterrupted run's env did), or None."""
     if states.get("collect") is not None:
         collect_policy.rng.bit_generator.state = states["collect"]
+    if states.get("collect_hold") is not None:
+        collect_policy.set_hold_state(states["collect_hold"])
     kind, keys, *rest = states["numpy"]
     np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
     version, internal, gauss = states["python"]
@@ -216,6 +226,12 @@ def restore_rng_states(states: dict, train_envs, collect_policy) -> None:
         generator.bit_generator.state = env_state
         env.gym_env.unwrapped.np_random = generator
         env.seed(None)  # the next reset draws from the restored generator instead of reseeding
+    if states.get("time_step") is None or len(train_envs) != 1:
+        return None
+    spec = train_envs[0].time_step_spec()
+    flat = [np.asarray(value, leaf.dtype) for value, leaf in zip(states["time_step"], tf.nest.flatten(spec),
+                                                                  strict=True)]
+    return tf.nest.pack_sequence_as(spec, flat)
 
 
 def record_resume(run_dir: Path, state: LoopState, replay_items_loaded: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from tf_agents.drivers import py_driver
 from tf_agents.policies import random_py_policy
 
+from tfa_custom_nets.agents import EzGreedyPyPolicy
 from tfa_custom_nets.agents.masked_random import MaskedRandomPyPolicy
 from tfa_custom_nets.training.builders import make_collect_policy, mask_splitter
 from tfa_custom_nets.training.config import TrainConfig
@@ -45,7 +46,7 @@ class Collector:
         self.returns, self.counter = EpisodeReturns(window=10), StepCounter()
         self._observers = [observer, self.returns, self.counter]
         self.policy = make_collect_policy(config, agent, num_envs, seed, lambda: self._epsilon)
-        self._reads_epsilon = config.agent.exploration == "ez_greedy"
+        self._reads_epsilon = isinstance(self.policy, EzGreedyPyPolicy)
         batch = num_envs or 1
         # Whole batches of steps: at least `steps_per_call` env steps per call.
         self._driver = py_driver.PyDriver(env, self.policy, self._observers,

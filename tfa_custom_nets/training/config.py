@@ -169,8 +169,9 @@ class TrainConfig:
     """Show a progress bar."""
     deterministic: bool = False
     """Turn on TensorFlow's op determinism (for the whole process; slower) and run updates in
-    turn with collection (async_updates is ignored). With `replay.backend='memory'` a run then
-    repeats exactly for a seed on the same machine."""
+    turn with collection (async_updates is ignored); the DQN family then explores with a NumPy generator
+    and the in-memory replay samples statelessly. With `replay.backend='memory'` a run then repeats
+    exactly for a seed on the same machine, and with one env it resumes exactly (`exact_resume`)."""
     tf_threads: int | None = None
     """Threads one TensorFlow op may use (intra-op parallelism); None keeps TensorFlow's default
     (one per core). On the 2-core bench machine 1 and the default measured the same for the
@@ -232,6 +233,14 @@ class TrainConfig:
     def on_policy(self) -> bool:
         """The agent learns from its latest rollout only (`ppo`): no replay, no warm-up."""
         return self.agent.kind == "ppo"
+
+    @property
+    def exact_resume(self) -> bool:
+        """A run that a kill and `--resume` leave the same as one never stopped: `deterministic`, the in-memory
+        replay, one training env and a DQN-family agent. Its checkpoints wait for the env's episode to end (the
+        env's own state cannot be saved), and every random draw comes from saved state (`docs/training.md`)."""
+        return (self.deterministic and not self.uses_reverb and self.num_envs == 1 and not self.on_policy
+                and self.agent.kind not in ACTOR_CRITIC_KINDS)
 
     @property
     def warmup_steps(self) -> int:

@@ -64,12 +64,16 @@ class LoopCore:
       returns: the training episodes' `EpisodeReturns`, where this process sees them.
       rng: `(train_envs, collect_policy)` whose random streams a checkpoint keeps, where the role has them.
       train_envs: the envs this process collects from, where it has them: their invalid actions are counted.
+      time_step: a function giving the collector's latest time step, kept by a checkpoint at an episode's end
+        (`config.exact_resume`); a resumed run finds it in `restored_time_step`.
     """
 
     def __init__(self, config: TrainConfig, agent, run_dir: Path, replay, state: LoopState, env_steps_var,
-                 epsilon, threshold: float | None, resumed: bool = False, returns=None, rng=None, train_envs=None):
+                 epsilon, threshold: float | None, resumed: bool = False, returns=None, rng=None, train_envs=None,
+                 time_step=None):
         self.config, self.run_dir, self.replay, self.state = config, run_dir, replay, state
-        self.returns, self.rng, self.train_envs = returns, rng, train_envs
+        self.returns, self.rng, self.train_envs, self._time_step = returns, rng, train_envs, time_step
+        self.restored_time_step = None
         self._invalid_before = dict(state.invalid_actions or {})
         self.evaluations = Evaluations(config, agent, run_dir, state, epsilon, threshold, returns, resumed)
         self.checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, self.evaluations.best_weights)
@@ -80,7 +84,7 @@ class LoopCore:
             if state.priority is not None:
                 replay.priority = state.priority
             if rng is not None:
-                restore_rng_states(state.rng, *rng)
+                self.restored_time_step = restore_rng_states(state.rng, *rng)
         self.loss = float("nan") if state.loss is None else state.loss
         self.start = self._tick = time.perf_counter()
 
@@ -106,14 +110,16 @@ class LoopCore:
         if self.returns is not None:
             state.recent_returns = list(self.returns.recent)
         state.loss = None if math.isnan(self.loss) else self.loss
-        self.checkpoint.save(state, None if self.rng is None else capture_rng_states(*self.rng))
+        time_step = None if self._time_step is None else self._time_step()
+        self.checkpoint.save(state, None if self.rng is None else capture_rng_states(*self.rng, time_step=time_step))
 
-    def report_if_due(self, wait_for_updates, done: bool = False):
+    def report_if_due(self, wait_for_updates, done: bool = False, may_checkpoint: bool = True):
         """At a checkpoint or evaluation mark (or `done`): waits for the pending updates
         (`wait_for_updates() -> loss tensor or None`), checkpoints, evaluates; returns the scores
-        of an evaluation made now, else None. Checkpoints count as training time, evaluations do not."""
+        of an evaluation made now, else None. Checkpoints count as training time, evaluations do not.
+        `may_checkpoint` False holds a due checkpoint back (until an episode ends, for `exact_resume`)."""
         state, evaluations = self.state, self.evaluations
-        checkpoint_due = state.env_steps >= state.next_checkpoint
+        checkpoint_due = state.env_steps >= state.next_checkpoint and may_checkpoint
         if not (done or checkpoint_due or evaluations.due(state.env_steps)):
             return None
         loss_tensor = wait_for_updates()

@@ -35,7 +35,8 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
     optimizer variables, step counters (so the epsilon and beta schedules), evaluation and
     best-policy bookkeeping, RNG states, metrics and the replay. The episode that was running when
     the process stopped starts over, and TensorFlow's sampling ops are reseeded (their state
-    cannot be saved), so a resumed run is not bit-identical to an uninterrupted one.
+    cannot be saved), so a resumed run is not bit-identical to an uninterrupted one, unless
+    `config.exact_resume` (then checkpoints wait for an episode's end and every draw is saved).
 
     With `empty_replay` (a resume whose Reverb replay checkpoint is lost or unwanted), the run goes
     on with an empty replay that `replay.learning_starts` uniform random steps refill before the
@@ -77,9 +78,13 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
         # or on-policy (the next rollout needs the updated policy).
         updater = Updater(train_step, replay,
                           asynchronous=config.async_updates and not config.deterministic and not config.on_policy)
+        exact = config.exact_resume
         core = LoopCore(config, agent, run_dir, replay, state, env_steps_var, epsilon,
                         env_threshold(config, train_envs[0]), resumed=resume, returns=collector.returns,
-                        rng=(train_envs, collector.policy), train_envs=train_envs)
+                        rng=(train_envs, collector.policy), train_envs=train_envs,
+                        time_step=(lambda: collector.time_step) if exact else None)
+        if core.restored_time_step is not None:  # the episode's last step: the next one resets, as before the stop
+            collector.time_step = core.restored_time_step
         bar = tqdm(total=config.total_env_steps, initial=state.env_steps, unit="step", disable=not config.progress,
                    mininterval=1.0, dynamic_ncols=True, desc=config.name)
         try:
@@ -101,7 +106,9 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
                 updater.submit(due)
                 state.updates += due
                 bar.update(steps)
-                scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps)
+                at_episode_end = not exact or bool(collector.time_step.is_last())
+                scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps,
+                                            may_checkpoint=at_episode_end)
                 if scores is not None:
                     explore = {} if config.agent.kind in ACTOR_CRITIC_KINDS else {"eps": f"{float(epsilon()):.2f}"}
                     bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}", **explore,
