@@ -117,7 +117,7 @@ def test_run_directory_is_never_overwritten(cartpole_run):
 
 def test_preset_runs_as_a_script_and_bad_values_stop_before_anything_starts(tmp_path):
     run_dir = tmp_path / "never"
-    result = run(sys.executable, "experiments/cartpole/experiment.py", "--run-dir", str(run_dir),
+    result = run(sys.executable, "-m", "tfa_custom_nets.presets.cartpole", "--run-dir", str(run_dir),
                  "--set", "agent.gamma=1.5")
     assert result.returncode == 2
     assert "agent.gamma must be in [0, 1], got 1.5" in result.stderr

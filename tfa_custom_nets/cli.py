@@ -3,7 +3,8 @@
     tfa-nets train PRESET [--seed N] [--run-dir DIR] [--set key=value ...]
     tfa-nets train PRESET --resume RUN_DIR
     tfa-nets eval RUN_DIR [--policy final|best] [--episodes N] [--seed N]
-    tfa-nets presets
+    tfa-nets presets                 # the packaged presets and a user's own, with where each comes from
+    tfa-nets --version
 
 Across processes or machines (tfa_custom_nets/distributed/):
 
@@ -158,12 +159,23 @@ def _presets(args) -> int:
 
     files = preset_files()
     width = max(map(len, files), default=0)
-    print("\n".join(f"{name:{width}}  {path}" for name, path in files.items()))
+    print("\n".join(f"{name:{width}}  {'packaged: ' + source if isinstance(source, str) else source}"
+                     for name, source in files.items()))
     return 0
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("tfa_custom_nets")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfa-nets", description="Custom Keras Q-models on TF-Agents DQN.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     trust = {"action": "store_true", "help": "load a run's config.json even if it names code outside the run's "

@@ -14,6 +14,7 @@ from tfa_custom_nets.training import (
     branch_spec,
     list_presets,
     load_preset,
+    load_run_config,
     make_env,
     make_q_network,
     override,
@@ -60,14 +61,13 @@ def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
         assert summary["updates"] == (steps - 60) // config.update_every
     assert np.isfinite(summary["eval_mean"])
     stored = json.loads((tmp_path / name / "config.json").read_text())
-    for section, field in (("env", "make"), ("network", "model")):
+    for section, field in (("env", "make"), ("network", "model"), ("network", "critic_model")):
         ref = getattr(getattr(config, section), field)
-        if ref is not None and ".py:" in ref:  # a file: the run keeps a copy and names it relatively
-            path, function = ref.rsplit(":", 1)
-            copy = f"sources/{Path(path).parent.name}__{Path(path).name}"
-            assert stored[section][field] == f"{copy}:{function}" and (tmp_path / name / copy).is_file()
-        else:
-            assert stored[section][field] == ref
+        # A packaged preset names its builders by module (an installed package has no files to point at) ...
+        assert ref is None or (".py:" not in ref and ref.startswith("tfa_custom_nets.")), ref
+        assert stored[section][field] == ref
+    # ... and a run of it is trusted as it is: those builders are the package's own, named exactly.
+    assert load_run_config(tmp_path / name / "config.json").to_dict() == json.loads(json.dumps(config.to_dict()))
     policy = tf.saved_model.load(str(tmp_path / name / "policy"))
     assert policy.get_initial_state(1) == ()
 
@@ -79,19 +79,18 @@ def test_a_preset_folder_in_the_current_directory_adds_presets_but_never_replace
 
     from tfa_custom_nets.training import preset_files
 
-    repo = Path(__file__).resolve().parents[2]
     for name in ("cartpole", "mine"):
         (tmp_path / "experiments" / name).mkdir(parents=True)
         (tmp_path / "experiments" / name / "experiment.py").write_text(
             "from tfa_custom_nets.training import TrainConfig\nCONFIG = TrainConfig(name='from_cwd')\n")
     monkeypatch.chdir(tmp_path)
     files = preset_files()
-    assert files["cartpole"] == repo / "experiments" / "cartpole" / "experiment.py"
+    assert files["cartpole"] == "tfa_custom_nets.presets.cartpole"
     assert files["mine"] == tmp_path / "experiments" / "mine" / "experiment.py"
     assert load_preset("cartpole").name == "cartpole" and load_preset("mine").name == "from_cwd"
     assert load_preset(str(tmp_path / "experiments" / "cartpole" / "experiment.py")).name == "from_cwd"  # a path
 
     listed = subprocess.run([str(Path(sys.executable).with_name("tfa-nets")), "presets"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120).stdout.splitlines()
-    assert any(line.split() == ["cartpole", str(files["cartpole"])] for line in listed)
+    assert any(line.split() == ["cartpole", "packaged:", "tfa_custom_nets.presets.cartpole"] for line in listed)
     assert any(line.split() == ["mine", str(files["mine"])] for line in listed)

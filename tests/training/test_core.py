@@ -119,21 +119,42 @@ def test_the_default_run_opens_no_port_and_prints_no_cpp_log_lines(backend, tmp_
         assert seen and log_lines  # Reverb's server listens and logs: the checks above can fail
 
 
+USER_PRESET = '''
+import dataclasses
+from pathlib import Path
+
+import gymnasium as gym
+
+from tfa_custom_nets.training import load_preset
+
+
+def make_env(env_id, **make_kwargs):
+    return gym.make(env_id, **make_kwargs)
+
+
+BASE = load_preset("mountaincar")
+CONFIG = dataclasses.replace(BASE, name="my_mountaincar",
+                             env=dataclasses.replace(BASE.env, make=f"{Path(__file__).resolve()}:make_env"))
+'''
+
+
 def test_a_moved_run_directory_evaluates_and_resumes(tmp_path):
-    """mountaincar names its env factory by file: the run keeps a copy and names it relatively."""
+    """A user's preset names its env factory by file: the run keeps a copy and names it relatively."""
     run_dir, moved = tmp_path / "a" / "run", tmp_path / "elsewhere" / "run"
+    (tmp_path / "mine").mkdir()
+    preset = tmp_path / "mine" / "experiment.py"
+    preset.write_text(USER_PRESET)
     sets = ["--set", "total_env_steps=1200", "--set", "replay.learning_starts=200", "--set", "eval_interval=600",
             "--set", "eval_episodes=2", "--set", "checkpoint_interval=600", "--set", "progress=False",
             "--set", "network.kwargs={'hidden_units': [8]}"]
-    result = subprocess.run([TFA_NETS, "train", "mountaincar", "--run-dir", str(run_dir), *sets], cwd=tmp_path,
+    result = subprocess.run([TFA_NETS, "train", str(preset), "--run-dir", str(run_dir), *sets], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     config_text = (run_dir / "config.json").read_text()
     assert str(REPO) not in config_text and str(tmp_path) not in config_text.replace(str(run_dir), "")
     config = json.loads(config_text)
-    assert config["env"]["make"] == "sources/mountaincar__experiment.py:make_env"
-    assert (run_dir / "sources" / "mountaincar__experiment.py").read_text() == \
-        (REPO / "experiments" / "mountaincar" / "experiment.py").read_text()
+    assert config["env"]["make"] == "sources/mine__experiment.py:make_env"
+    assert (run_dir / "sources" / "mine__experiment.py").read_text() == USER_PRESET
 
     moved.parent.mkdir()
     shutil.move(str(run_dir), str(moved))
@@ -144,7 +165,7 @@ def test_a_moved_run_directory_evaluates_and_resumes(tmp_path):
 
     for finished in ("summary.json", "policy", "best_policy"):  # as if killed after its last checkpoint
         shutil.rmtree(moved / finished) if (moved / finished).is_dir() else (moved / finished).unlink()
-    result = subprocess.run([TFA_NETS, "train", "mountaincar", "--resume", str(moved)], cwd=tmp_path,
+    result = subprocess.run([TFA_NETS, "train", str(preset), "--resume", str(moved)], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((moved / "summary.json").read_text())

@@ -12,7 +12,7 @@ import pytest
 from tfa_custom_nets import cli, envs
 from tfa_custom_nets.training import EnvConfig, TrainConfig, load_run_config, override, train_eval
 
-TAXI_MODEL = "experiments/taxi/experiment.py:build_q_model"
+TAXI_MODEL = "tfa_custom_nets.presets.taxi:build_q_model"
 
 
 def short(config, tmp_path, name):

@@ -1,9 +1,9 @@
-"""Presets: `experiments/<name>/experiment.py` files that define `CONFIG`.
+"""Presets: the packaged ones (`tfa_custom_nets.presets.<name>` modules defining `CONFIG`) and a user's own
+(`<folder>/<name>/experiment.py` files defining `CONFIG`).
 
-`load_preset("cartpole")` looks in `$TFA_NETS_EXPERIMENTS` (if set), then the experiments folder
-next to the package (a source checkout), then `./experiments`: a folder in the current directory
-adds presets but never replaces a packaged one of the same name. A path to any `.py` file that
-defines `CONFIG` loads that file. `tfa-nets presets` lists each name with the file it comes from.
+`load_preset("cartpole")` takes the packaged preset of that name; user folders (`$TFA_NETS_EXPERIMENTS`, then
+`./experiments`) add names but never replace a packaged one. A path to any `.py` file that defines `CONFIG`
+loads that file. `tfa-nets presets` lists each name with where it comes from.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import json
 import os
+import pkgutil
 import re
 import shutil
 import sys
@@ -23,28 +24,37 @@ from typing import Callable
 from tfa_custom_nets.training.config import TrainConfig, code_fields, from_dict
 
 SOURCES = "sources"  # a run directory's copies of the files its config names
+PRESETS_PACKAGE = "tfa_custom_nets.presets"
+
+
+def packaged_presets() -> list[str]:
+    """The names of the presets that ship inside the package."""
+    package = importlib.import_module(PRESETS_PACKAGE)
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_"))
 
 
 def experiments_dirs() -> list[Path]:
+    """The user folders searched for `<name>/experiment.py` presets: `$TFA_NETS_EXPERIMENTS`, `./experiments`."""
     dirs = [Path(os.environ["TFA_NETS_EXPERIMENTS"])] if "TFA_NETS_EXPERIMENTS" in os.environ else []
-    dirs += [Path(__file__).resolve().parents[2] / "experiments", Path.cwd() / "experiments"]
+    dirs.append(Path.cwd() / "experiments")
     return [d for d in dict.fromkeys(d.resolve() for d in dirs) if d.is_dir()]
 
 
-def preset_files() -> dict[str, Path]:
-    """Each preset's name and the file it loads from (the first folder of `experiments_dirs` that has it)."""
-    files: dict[str, Path] = {}
+def preset_files() -> dict[str, str | Path]:
+    """Each preset's name and where it loads from: the packaged module's name, or a user folder's file."""
+    found: dict[str, str | Path] = {name: f"{PRESETS_PACKAGE}.{name}" for name in packaged_presets()}
     for directory in experiments_dirs():
         for path in sorted(directory.glob("*/experiment.py")):
-            files.setdefault(path.parent.name, path)
-    return dict(sorted(files.items()))
+            found.setdefault(path.parent.name, path)
+    return dict(sorted(found.items()))
 
 
 def list_presets() -> list[str]:
     return list(preset_files())
 
 
-def preset_path(name_or_path: str) -> Path:
+def preset_source(name_or_path: str) -> str | Path:
+    """The module name of a packaged preset, or the resolved path of a user's preset file."""
     path = Path(name_or_path)
     if path.suffix == ".py":
         if not path.is_file():
@@ -96,11 +106,11 @@ def resolve_ref(ref: str, what: str = "reference") -> Callable:
 
 def load_preset(name_or_path: str) -> TrainConfig:
     """The `CONFIG` of a preset, by name or file path."""
-    path = preset_path(name_or_path)
-    module = load_module_from_file(path)
+    source = preset_source(name_or_path)
+    module = importlib.import_module(source) if isinstance(source, str) else load_module_from_file(source)
     config = getattr(module, "CONFIG", None)
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"{path} must define CONFIG = TrainConfig(...), found {type(config).__name__}.")
+        raise ValueError(f"{source} must define CONFIG = TrainConfig(...), found {type(config).__name__}.")
     return config
 
 
@@ -114,6 +124,16 @@ def load_preset(name_or_path: str) -> TrainConfig:
 TRUSTED_REFS = frozenset(f"tfa_custom_nets.models:{name}" for name in (
     "dense_q_model", "branching_q_model", "minatar_q_model", "nature_q_model", "dense_actor_model",
     "dense_critic_model", "dense_value_model"))
+
+
+def trusted_refs() -> frozenset[str]:
+    """`TRUSTED_REFS` and the builders the packaged presets name (`tfa_custom_nets.presets.<name>:<function>`):
+    the code a received run may name without --trust-config."""
+    named = {ref for name in packaged_presets() for ref in code_fields(load_preset(name)).values()
+             if ref is not None and ref.startswith(f"{PRESETS_PACKAGE}.")}
+    return TRUSTED_REFS | named
+
+
 # gymnasium ids `module:Env` import `module` first; only the package itself (already imported) is trusted.
 TRUSTED_ENV_MODULES = frozenset({"tfa_custom_nets", "tfa_custom_nets.envs"})
 
@@ -185,9 +205,9 @@ def load_run_config(path: str | Path, trust: bool = False) -> TrainConfig:
 
 def untrusted_refs(config: TrainConfig, folder: Path) -> list[str]:
     """The fields of a config read from `folder` that name code the trust rule does not allow, as text."""
-    sources, untrusted = (folder / SOURCES).resolve(), []
+    sources, untrusted, trusted = (folder / SOURCES).resolve(), [], trusted_refs()
     for (section, name), ref in code_fields(config).items():
-        if ref is None or ref in TRUSTED_REFS:
+        if ref is None or ref in trusted:
             continue
         parsed = _file_ref(ref)
         target = None if parsed is None else Path(parsed[0]) if Path(parsed[0]).is_absolute() else folder / parsed[0]

@@ -1,6 +1,6 @@
 """robot_arm_masked: RobotArm-v0 with joint limits, the moves past a limit masked, on BranchingDqnAgent.
 
-    python experiments/robot_arm_masked/experiment.py --seed 1   # or: tfa-nets train robot_arm_masked
+    python -m tfa_custom_nets.presets.robot_arm_masked --seed 1   # or: tfa-nets train robot_arm_masked
     tfa-nets train robot_arm_masked --seed 1 --set env.action_mask=None   # the same arm, mask unused
 
 `robot_arm_bdq`'s task, settings and budget, but each joint turns within [-2.8, 2.8] rad instead of all
@@ -29,4 +29,4 @@ CONFIG = dataclasses.replace(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "robot_arm_masked", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """reacher_bdq: MuJoCo Reacher-v5 with each torque discretized into 11 bins, on BranchingDqnAgent.
 
-    python experiments/reacher_bdq/experiment.py --seed 1   # or: tfa-nets train reacher_bdq
+    python -m tfa_custom_nets.presets.reacher_bdq --seed 1   # or: tfa-nets train reacher_bdq
 
 `DiscretizeActions` turns the Box(-1, 1, (2,)) torque into MultiDiscrete([11, 11])
 (-1, -0.8, ..., 1: the bounds and zero included); the model is
@@ -9,7 +9,6 @@ Tavakoli et al. 2018). Deviations from the paper are named in the comments.
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -35,7 +34,7 @@ def make_env(env_id, bins=11, **make_kwargs):
 
 CONFIG = TrainConfig(
     name="reacher_bdq",
-    env=EnvConfig(id="Reacher-v5", make=f"{Path(__file__).resolve()}:make_env", make_kwargs={"bins": 11}),
+    env=EnvConfig(id="Reacher-v5", make="tfa_custom_nets.presets.reacher_bdq:make_env", make_kwargs={"bins": 11}),
     network=NetworkConfig(model="tfa_custom_nets.models:branching_q_model",
                           kwargs={"hidden_units": [256, 256], "head_units": 64, "dueling": True}),
     agent=AgentConfig(
@@ -61,4 +60,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "reacher_bdq", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """cartpole_prioritized: the cartpole_reverb experiment with prioritized replay on Reverb.
 
-    python experiments/cartpole_prioritized/experiment.py --seed 1   # or: tfa-nets train cartpole_prioritized
+    python -m tfa_custom_nets.presets.cartpole_prioritized --seed 1   # or: tfa-nets train cartpole_prioritized
 
 Everything is `cartpole_reverb`'s (model, agent, schedule) except the replay: items are sampled in
 proportion to `(|TD error| + 1e-6) ** 0.6`, the priorities are written back to Reverb after
@@ -26,4 +26,4 @@ CONFIG = dataclasses.replace(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "cartpole_prioritized", *sys.argv[1:]]))

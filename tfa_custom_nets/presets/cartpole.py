@@ -1,7 +1,7 @@
 """cartpole: CartPole-v1 with a shared-trunk Keras model through TF-Agents' Double DQN, on the fast
 pipeline. The default experiment (`make train`): about a minute on 2 cores, no server, no port.
 
-    python experiments/cartpole/experiment.py --seed 1     # or: tfa-nets train cartpole --seed 1
+    python -m tfa_custom_nets.presets.cartpole --seed 1     # or: tfa-nets train cartpole --seed 1
 
 The model is written the way Keras DQN tutorials write it: one functional model, a dense trunk
 shared by every action's Q-value. The pipeline: 16 CartPole envs stepped as one batch (one policy
@@ -11,7 +11,6 @@ updates (one per env step) in one compiled call on a second thread. Deviations f
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -39,7 +38,7 @@ def build_q_model(observation_spec, action_spec, hidden_units=(256, 256), layer_
 CONFIG = TrainConfig(
     name="cartpole",
     env=EnvConfig(id="CartPole-v1"),  # threshold 475 from the env's spec
-    network=NetworkConfig(model=f"{Path(__file__).resolve()}:build_q_model",
+    network=NetworkConfig(model="tfa_custom_nets.presets.cartpole:build_q_model",
                           kwargs={"hidden_units": [256, 256]}),
     agent=AgentConfig(
         kind="ddqn",                 # double-Q targets (van Hasselt et al. 2016); paper: DQN
@@ -67,4 +66,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "cartpole", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """cartpole_slow_target: the cartpole_reverb experiment with a hard target copy every 500 updates.
 
-    python experiments/cartpole_slow_target/experiment.py --seed 1   # or: tfa-nets train cartpole_slow_target
+    python -m tfa_custom_nets.presets.cartpole_slow_target --seed 1   # or: tfa-nets train cartpole_slow_target
 
 `cartpole_reverb` moves its target network a little after every update (Polyak, tau 0.005); this preset
 keeps the target fixed for 500 updates and then copies the online network, as the DQN paper
@@ -24,4 +24,4 @@ CONFIG = dataclasses.replace(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "cartpole_slow_target", *sys.argv[1:]]))

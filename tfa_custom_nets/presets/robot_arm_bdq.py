@@ -1,6 +1,6 @@
 """robot_arm_bdq: RobotArm-v0 (2 joints x 5 turns + a gripper) with a branching Keras model on BranchingDqnAgent.
 
-    python experiments/robot_arm_bdq/experiment.py --seed 1   # or: tfa-nets train robot_arm_bdq
+    python -m tfa_custom_nets.presets.robot_arm_bdq --seed 1   # or: tfa-nets train robot_arm_bdq
 
 The action is MultiDiscrete([5, 5, 2]): base rotation, elbow, gripper. The model is
 `tfa_custom_nets.models:branching_q_model`: a shared dense trunk, one dueling head per
@@ -44,4 +44,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "robot_arm_bdq", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """pendulum_sac: Pendulum-v1 by TF-Agents' SAC, with a shared-trunk Keras actor and Keras critics.
 
-    python experiments/pendulum_sac/experiment.py --seed 1     # or: tfa-nets train pendulum_sac --seed 1
+    python -m tfa_custom_nets.presets.pendulum_sac --seed 1     # or: tfa-nets train pendulum_sac --seed 1
 
 Swing a pendulum up and hold it there by a torque in [-2, 2]: a reward of -(angle^2 + 0.1 velocity^2 +
 0.001 torque^2) per step, 200-step episodes, no termination (every episode is cut by the time limit,
@@ -51,4 +51,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "pendulum_sac", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """robot_arm_joint: the robot_arm_bdq experiment through the stock DdqnAgent, with joint actions.
 
-    python experiments/robot_arm_joint/experiment.py --seed 1   # or: tfa-nets train robot_arm_joint
+    python -m tfa_custom_nets.presets.robot_arm_joint --seed 1   # or: tfa-nets train robot_arm_joint
 
 Everything is `robot_arm_bdq`'s (the same branch model, replay, schedule) except the
 action path: `JointActionWrapper` turns MultiDiscrete([5, 5, 2]) into Discrete(50), and
@@ -26,4 +26,4 @@ CONFIG = dataclasses.replace(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "robot_arm_joint", *sys.argv[1:]]))

@@ -2,11 +2,11 @@
 step, a Reverb replay table. The seeds' comparison against the tutorial loop, the pipeline bench
 and the soak use it; `cartpole` is the same model on the fast in-memory pipeline.
 
-    python experiments/cartpole_reverb/experiment.py --seed 1     # or: tfa-nets train cartpole_reverb --seed 1
+    python -m tfa_custom_nets.presets.cartpole_reverb --seed 1     # or: tfa-nets train cartpole_reverb --seed 1
 
 The model and the Double DQN agent are `cartpole`'s; what differs (the settings this preset was
 tuned with before the fast pipeline existed) is named below. Deviations from Mnih et al. (2015)
-are in `experiments/cartpole/experiment.py`.
+are in `tfa_custom_nets/presets/cartpole.py`.
 """
 
 import dataclasses
@@ -37,4 +37,4 @@ CONFIG = dataclasses.replace(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "cartpole_reverb", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """minatar_breakout: MinAtar Breakout (10x10 bool boards) with a small conv Q-model on DdqnAgent.
 
-    python experiments/minatar_breakout/experiment.py --seed 1   # or: tfa-nets train minatar_breakout
+    python -m tfa_custom_nets.presets.minatar_breakout --seed 1   # or: tfa-nets train minatar_breakout
 
 The model is `tfa_custom_nets.models:minatar_q_model`: Conv 16x3x3 and Dense 128
 (Young & Tian 2019) on the bool board, cast to float inside the network, so the
@@ -9,7 +9,6 @@ paper's DQN are named in the comments.
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -32,7 +31,7 @@ CONFIG = TrainConfig(
     name="minatar_breakout",
     env=EnvConfig(
         id="MinAtar/Breakout-v1",              # minimal action set: 3 actions
-        make=f"{Path(__file__).resolve()}:make_env",
+        make="tfa_custom_nets.presets.minatar_breakout:make_env",
         make_kwargs={"max_episode_steps": 10_000},  # MinAtar has no time limit; this bounds a stuck eval
     ),
     network=NetworkConfig(model="tfa_custom_nets.models:minatar_q_model", kwargs={}),
@@ -59,4 +58,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "minatar_breakout", *sys.argv[1:]]))

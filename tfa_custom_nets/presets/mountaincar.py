@@ -1,6 +1,6 @@
 """mountaincar: MountainCar-v0 (no reward shaping) with a Keras model on TF-Agents' stock DqnAgent.
 
-    python experiments/mountaincar/experiment.py --seed 1     # or: tfa-nets train mountaincar --seed 1
+    python -m tfa_custom_nets.presets.mountaincar --seed 1     # or: tfa-nets train mountaincar --seed 1
 
 The classic Keras DQN tutorial task: -1 per step until the car reaches the flag, episodes cut at
 200 steps, solved at a greedy mean of -110. The reward is the env's own. The hyperparameters are
@@ -12,7 +12,6 @@ With the zoo's plain epsilon-greedy no training episode reached the flag in 100k
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -36,7 +35,7 @@ def make_env(env_id: str, **make_kwargs) -> gym.Env:
 CONFIG = TrainConfig(
     name="mountaincar",
     env=EnvConfig(id="MountainCar-v0", threshold=-110.0,  # the env's spec has reward_threshold -110
-                  make=f"{Path(__file__).resolve()}:make_env"),  # zoo: raw observations
+                  make="tfa_custom_nets.presets.mountaincar:make_env"),  # zoo: raw observations
     network=NetworkConfig(model="tfa_custom_nets.models:dense_q_model", kwargs={"hidden_units": [256, 256]}),
     agent=AgentConfig(
         kind="dqn",                   # as the zoo (vanilla DQN targets)
@@ -64,4 +63,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "mountaincar", *sys.argv[1:]]))

@@ -1,7 +1,7 @@
 """robot_arm_ppo: RobotArm-v0 with a mixed action — each joint's turn a float, the gripper a choice —
 learned by TF-Agents' PPO through one multi-head Keras actor.
 
-    python experiments/robot_arm_ppo/experiment.py --seed 1     # or: tfa-nets train robot_arm_ppo --seed 1
+    python -m tfa_custom_nets.presets.robot_arm_ppo --seed 1     # or: tfa-nets train robot_arm_ppo --seed 1
 
 The task is `robot_arm_bdq`'s (2 joints, turns of at most 0.2 rad, the same rewards and threshold 22),
 with `continuous=True`: the action is `{"turn": Box(-0.2, 0.2, (2,)), "grip": Discrete(2)}`, where the
@@ -51,4 +51,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "robot_arm_ppo", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """pong: ALE/Pong-v5 pixels with the Nature-DQN conv model on DdqnAgent.
 
-    python experiments/pong/experiment.py --seed 1      # or: tfa-nets train pong
+    python -m tfa_custom_nets.presets.pong --seed 1      # or: tfa-nets train pong
 
 The preset shows the pixel integration end to end: gymnasium's AtariPreprocessing
 (84x84 grey, frame skip 4, no-op starts) and FrameStackObservation give `(4, 84, 84)`
@@ -11,7 +11,6 @@ Deviations from Mnih et al. (2015) are named in the comments.
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -37,7 +36,7 @@ CONFIG = TrainConfig(
     name="pong",
     env=EnvConfig(
         id="ALE/Pong-v5",             # v5: sticky actions (p=0.25), full action set off (6 actions)
-        make=f"{Path(__file__).resolve()}:make_env",
+        make="tfa_custom_nets.presets.pong:make_env",
         threshold=18.0,               # Pong's own reward_threshold is unset; 18 of 21 is "solved" by convention
     ),
     network=NetworkConfig(model="tfa_custom_nets.models:nature_q_model", kwargs={"channels_first": True}),
@@ -66,4 +65,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "pong", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """taxi: Taxi-v4 with its action mask (`info["action_mask"]`) through TF-Agents' Double DQN.
 
-    python experiments/taxi/experiment.py --seed 1     # or: tfa-nets train taxi --seed 1
+    python -m tfa_custom_nets.presets.taxi --seed 1     # or: tfa-nets train taxi --seed 1
     tfa-nets train taxi --seed 1 --set env.action_mask=None   # the same run without the mask
 
 Pick up a passenger and drop them off at their destination: -1 per step, +20 for the drop-off,
@@ -14,7 +14,6 @@ The model is an embedding of the 500 states (a learned table row per state) and 
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
@@ -38,7 +37,7 @@ def build_q_model(observation_spec, action_spec, embedding=64, hidden_units=(64,
 CONFIG = TrainConfig(
     name="taxi",
     env=EnvConfig(id="Taxi-v4", action_mask="info"),  # threshold 8 from the env's spec
-    network=NetworkConfig(model=f"{Path(__file__).resolve()}:build_q_model",
+    network=NetworkConfig(model="tfa_custom_nets.presets.taxi:build_q_model",
                           kwargs={"embedding": 64, "hidden_units": [64]}),
     agent=AgentConfig(
         kind="ddqn",
@@ -65,4 +64,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "taxi", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """hopper_bdq: MuJoCo Hopper-v5 with each of the 3 torques in 33 bins, on BranchingDqnAgent.
 
-    python experiments/hopper_bdq/experiment.py --seed 1    # or: tfa-nets train hopper_bdq
+    python -m tfa_custom_nets.presets.hopper_bdq --seed 1    # or: tfa-nets train hopper_bdq
 
 The BDQ paper's setting for its MuJoCo tasks: 33 bins per action dimension
 (MultiDiscrete([33, 33, 33]), 35,937 joint actions, 99 branch outputs), a 512-256
@@ -9,18 +9,15 @@ full run needs millions of steps; deviations from the paper are named in the com
 """
 
 import sys
-from pathlib import Path
 
 import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
 
 # isort: split
 from tfa_custom_nets.training import AgentConfig, EnvConfig, NetworkConfig, ReplayConfig, TrainConfig
 
-REACHER = Path(__file__).resolve().parents[1] / "reacher_bdq" / "experiment.py"
-
 CONFIG = TrainConfig(
     name="hopper_bdq",
-    env=EnvConfig(id="Hopper-v5", make=f"{REACHER}:make_env", make_kwargs={"bins": 33}),
+    env=EnvConfig(id="Hopper-v5", make="tfa_custom_nets.presets.reacher_bdq:make_env", make_kwargs={"bins": 33}),
     network=NetworkConfig(model="tfa_custom_nets.models:branching_q_model",
                           kwargs={"hidden_units": [512, 256], "head_units": 128, "dueling": True}),  # as in the paper
     agent=AgentConfig(
@@ -46,4 +43,4 @@ CONFIG = TrainConfig(
 if __name__ == "__main__":
     from tfa_custom_nets import cli
 
-    sys.exit(cli.main(["train", __file__, *sys.argv[1:]]))
+    sys.exit(cli.main(["train", "hopper_bdq", *sys.argv[1:]]))
