@@ -23,7 +23,14 @@ from tf_agents.specs import array_spec
 from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
 from tfa_custom_nets import cli
 from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
-from tfa_custom_nets.training import EnvConfig, capture_rng_states, load_preset, make_env, restore_rng_states
+from tfa_custom_nets.training import (
+    RUN_MARKER,
+    EnvConfig,
+    capture_rng_states,
+    load_preset,
+    make_env,
+    restore_rng_states,
+)
 
 SETS = ["total_env_steps=3000", "replay.learning_starts=200", "replay.batch_size=16", "replay.capacity=5000",
         "eval_interval=200", "eval_episodes=2", "checkpoint_interval=400", "progress=False",
@@ -113,6 +120,11 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     with pytest.raises(ValueError, match="no config.json"):
         cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
     (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "checkpoints" / "ckpt-1_temp_x").mkdir(parents=True)  # a folder of the user's, not a run's
+    with pytest.raises(ValueError, match=f"not marked as a tfa-nets run directory .*touch {tmp_path / RUN_MARKER}"):
+        cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
+    assert (tmp_path / "checkpoints" / "ckpt-1_temp_x").is_dir()  # left as it was
+    (tmp_path / RUN_MARKER).write_text("")
     with pytest.raises(ValueError, match="no checkpoint yet"):
         cli._train(cli.build_parser().parse_args(["train", "cartpole", "--resume", str(tmp_path)]))
     (tmp_path / "summary.json").write_text("{}")

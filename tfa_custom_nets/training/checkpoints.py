@@ -27,7 +27,13 @@ from tf_agents.utils import common
 from tfa_custom_nets.agents import EzGreedyPyPolicy
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.presets import portable_config
-from tfa_custom_nets.training.run_files import claim_run_dir, make_run_dir, release_free_memory, write_json
+from tfa_custom_nets.training.run_files import (
+    RUN_MARKER,
+    claim_run_dir,
+    make_run_dir,
+    release_free_memory,
+    write_json,
+)
 
 LOOP_STATE_KEY = "loop_state/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -123,6 +129,10 @@ def resumable_run_dir(run_dir: str | Path) -> Path:
     path = Path(run_dir)
     if not (path / "config.json").is_file():
         raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
+    if not (path / RUN_MARKER).is_file():  # a resume removes half-written checkpoint folders: only in our own runs
+        raise ValueError(f"cannot resume {path}: it is not marked as a tfa-nets run directory (no {RUN_MARKER}), so "
+                         f"nothing in it is touched. If a tfa-nets version before the marker made it, create the "
+                         f"marker (`touch {path / RUN_MARKER}`) and resume again.")
     if (path / "summary.json").is_file():
         raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
     if latest_checkpoint(path) is None:
