@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from tests.conftest import HAS_REVERB, NO_REVERB, ScriptedEnv
+from tests.conftest import ScriptedEnv
 from tfa_custom_nets import envs
 from tfa_custom_nets.replay import make_memory_buffer
 from tfa_custom_nets.training import EVAL_MAX_EPISODE_STEPS, TrainConfig, evaluate, make_agent_for_env, override
@@ -95,8 +95,7 @@ def test_a_replay_larger_than_the_machines_memory_is_refused_before_allocating()
     assert make_memory_buffer(spec, capacity=10).capacity == 10
 
 
-@pytest.mark.skipif(not HAS_REVERB, reason=NO_REVERB)
-@pytest.mark.reverb
+@pytest.mark.reverb  # skipped with the reason where dm-reverb is missing (conftest)
 def test_a_replay_server_port_that_is_busy_or_out_of_range_is_refused():
     from tfa_custom_nets.replay import check_port_free
 
@@ -110,8 +109,7 @@ def test_a_replay_server_port_that_is_busy_or_out_of_range_is_refused():
             check_port_free(busy.getsockname()[1])
 
 
-@pytest.mark.skipif(not HAS_REVERB, reason=NO_REVERB)
-@pytest.mark.reverb
+@pytest.mark.reverb  # skipped with the reason where dm-reverb is missing (conftest)
 def test_a_role_pointed_at_an_address_nobody_serves_gives_up_with_how_to_start_the_server(capsys):
     from tfa_custom_nets.distributed import wait_for_server
 

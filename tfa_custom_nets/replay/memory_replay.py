@@ -43,12 +43,11 @@ def available_memory() -> int | None:
     """Bytes of memory available to new allocations (Linux's `MemAvailable`); None where unknown."""
     try:
         with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+            lines = f.read().splitlines()
+    except OSError:  # not Linux
+        return None
+    found = [int(line.split()[1]) * 1024 for line in lines if line.startswith("MemAvailable:")]
+    return found[0] if found else None
 
 
 class MemoryObserver:
