@@ -1,15 +1,16 @@
-"""`make bench-peers`: our CartPole preset against Stable-Baselines3's RL-Zoo-tuned DQN, seed by seed,
-interleaved, each run a fresh process on an otherwise idle machine; written to
-benchmarks/results/peers_cartpole.{json,md}.
+"""`make bench-peers`: a preset against Stable-Baselines3 with RL Zoo's tuned settings (`cartpole` against SB3's
+DQN, `pendulum_td3` against SB3's TD3), seed by seed, interleaved, each run a fresh process on an otherwise idle
+machine; written to benchmarks/results/peers_<preset>.{json,md}.
 
 Both sides are measured alike: training seconds (warm-up included, evaluation excluded) until the
-first greedy evaluation reaches 475, the best evaluation and the final one; SB3 is evaluated on the
+first greedy evaluation reaches the threshold, the best evaluation and the final one; SB3 is evaluated on the
 preset's own schedule (`cartpole`: 20 episodes every 2,500 env steps). The ratio is our median
-training seconds to 475 over SB3's (a seed that never reaches it counts as infinitely slow). SB3
-runs in `.venv-peers` (`benchmarks/peers/sb3_cartpole.py`), ours in this environment. The order
+training seconds to the threshold over SB3's (a seed that never reaches it counts as infinitely slow). SB3
+runs in `.venv-peers` (`benchmarks/peers/sb3_<preset>.py`), ours in this environment. The order
 alternates seed by seed, so drift in the machine's speed hits both sides.
 
     python benchmarks/peers.py [--preset cartpole] [--seeds 21 22 23 24 25] [--peers-python .venv-peers/bin/python]
+    python benchmarks/peers.py --preset pendulum_td3 --seeds 1 2 3 4 5
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
-THRESHOLD = 475.0
+PEERS = {  # preset -> (its SB3 script in benchmarks/peers/, the peer's name, the env, the threshold)
+    "cartpole": ("sb3_cartpole.py", "Stable-Baselines3 DQN (RL Zoo)", "CartPole-v1", 475.0),
+    "pendulum_td3": ("sb3_pendulum_td3.py", "Stable-Baselines3 TD3 (RL Zoo)", "Pendulum-v1", -200.0),
+}
 KEYS = ("seed", "solved_at_step", "solved_at_seconds", "best_eval_mean", "best_eval_step", "eval_mean", "eval_std",
         "env_steps", "train_seconds")
 
@@ -49,13 +53,17 @@ def run(command: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def median_steps(rows: list[dict]) -> float:
+    return statistics.median(math.inf if r["solved_at_step"] is None else r["solved_at_step"] for r in rows)
+
+
 def median_seconds(rows: list[dict]) -> float:
     return statistics.median(math.inf if r["solved_at_seconds"] is None else r["solved_at_seconds"] for r in rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="cartpole")
+    parser.add_argument("--preset", default="cartpole", choices=sorted(PEERS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[21, 22, 23, 24, 25])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--peers-python", default=str(ROOT.parent / ".venv-peers" / "bin" / "python"))
@@ -75,7 +83,7 @@ def main() -> None:
     for i, seed in enumerate(args.seeds):
         sides = {"ours": [sys.executable, __file__, "--preset", args.preset, "--child", str(seed),
                           *[f"--set={s}" for s in args.set]],
-                 "sb3": [args.peers_python, str(ROOT / "peers" / "sb3_cartpole.py"), "--seed", str(seed),
+                 "sb3": [args.peers_python, str(ROOT / "peers" / PEERS[args.preset][0]), "--seed", str(seed),
                          *evaluation]}
         for side in (("ours", "sb3") if i % 2 == 0 else ("sb3", "ours")):
             result = run(sides[side])
@@ -83,34 +91,37 @@ def main() -> None:
             print(side, json.dumps({key: result[key] for key in KEYS}), flush=True)
     result = summarize(rows, args, config)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "peers_cartpole.json").write_text(json.dumps(result, indent=1) + "\n")
-    (RESULTS / "peers_cartpole.md").write_text(report(result) + "\n")
+    (RESULTS / f"peers_{args.preset}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / f"peers_{args.preset}.md").write_text(report(result) + "\n")
     print(report(result))
 
 
 def summarize(rows: dict, args, config) -> dict:
     from tfa_custom_nets.training import machine
 
-    sides = {}
+    sides, threshold = {}, PEERS[args.preset][3]
     for side, runs in rows.items():
         sides[side] = {"runs": runs, "reached": sum(r["solved_at_step"] is not None for r in runs),
-                       "best_at_threshold": sum(r["best_eval_mean"] >= THRESHOLD for r in runs),
-                       "final_at_threshold": sum(r["eval_mean"] >= THRESHOLD for r in runs),
+                       "best_at_threshold": sum(r["best_eval_mean"] >= threshold for r in runs),
+                       "final_at_threshold": sum(r["eval_mean"] >= threshold for r in runs),
                        "median_seconds_to_threshold": median_seconds(runs)}
     ratio = sides["ours"]["median_seconds_to_threshold"] / sides["sb3"]["median_seconds_to_threshold"]
     return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "preset": args.preset,
+            "peer": PEERS[args.preset][1], "env": PEERS[args.preset][2], "threshold": threshold,
             "overrides": args.set, "seeds": args.seeds, "config": config.to_dict(),
             "sb3_versions": rows["sb3"][0].get("versions"), "sides": sides, "ratio_of_medians": ratio}
 
 
 def report(result: dict) -> str:
     m, sides, v = result["machine"], result["sides"], result["sb3_versions"]
-    names = {"ours": f"`{result['preset']}` (TF-Agents, this library)", "sb3": "Stable-Baselines3 DQN (RL Zoo)"}
+    names = {"ours": f"`{result['preset']}` (TF-Agents, this library)",
+             "sb3": result.get("peer", "Stable-Baselines3 DQN (RL Zoo)")}
+    env, bar = result.get("env", "CartPole-v1"), f"{result.get('threshold', 475.0):g}"
 
     def cell(value, digits=1):
         return "never" if value is None else f"{value:,.{digits}f}"
 
-    lines = [f"# CartPole-v1 against Stable-Baselines3 ({result['date']})", "",
+    lines = [f"# {env} against Stable-Baselines3 ({result['date']})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}; "
              f"Stable-Baselines3 {v['stable_baselines3']}, torch {v['torch']} (CPU), gymnasium {v['gymnasium']}. "
              f"Seeds {', '.join(map(str, result['seeds']))}, run "
@@ -118,7 +129,7 @@ def report(result: dict) -> str:
              "seconds with warm-up included and evaluation excluded; greedy evaluation over "
              f"{result['config']['eval_episodes']} episodes every {result['config']['eval_interval']:,} env steps. "
              "Overrides: " + (", ".join(result["overrides"]) or "none") + ".", "",
-             "| side | seed | first eval >= 475 (env steps) | training s to it | best eval (at step) | final eval | "
+             f"| side | seed | first eval >= {bar} (env steps) | training s to it | best eval (at step) | final eval | "
              "env steps | training s |", "|---|---|---|---|---|---|---|---|"]
     for side, data in sides.items():
         lines += [f"| {names[side]} | {r['seed']} | {cell(r['solved_at_step'], 0)} | {cell(r['solved_at_seconds'])} | "
@@ -127,9 +138,10 @@ def report(result: dict) -> str:
     lines += [""]
     for side, data in sides.items():
         n = len(data["runs"])
-        lines.append(f"- {names[side]}: reached 475 on {data['reached']} of {n}, best policy >= 475 on "
-                     f"{data['best_at_threshold']} of {n}, final >= 475 on {data['final_at_threshold']} of {n}; "
-                     f"median training seconds to 475: {data['median_seconds_to_threshold']:.1f}.")
+        lines.append(f"- {names[side]}: reached {bar} on {data['reached']} of {n}, best policy >= {bar} on "
+                     f"{data['best_at_threshold']} of {n}, final >= {bar} on {data['final_at_threshold']} of {n}; "
+                     f"median env steps to {bar}: {median_steps(data['runs']):,.0f}; median training seconds to "
+                     f"{bar}: {data['median_seconds_to_threshold']:.1f}.")
     lines += ["", f"Ratio of medians (ours / SB3): **{result['ratio_of_medians']:.2f}x**."]
     return "\n".join(lines)
 

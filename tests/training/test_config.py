@@ -32,7 +32,8 @@ def test_override_refuses_bad_assignments(assignment, message):
     ("agent.target_update_tau=1.5", r"target_update_tau must be in \(0, 1\]"),
     ("replay.capacity=-5", r"capacity must be >= 1, got -5"),
     ("replay.batch_size=2000", r"learning_starts \(1000\) must be >= replay.batch_size \(2000\)"),
-    ("agent.kind='td3'", r"agent.kind must be one of \('dqn', 'ddqn', 'bdq', 'sac', 'ppo'\), got 'td3'"),
+    ("agent.kind='a2c'", r"agent.kind must be one of \('dqn', 'ddqn', 'bdq', 'sac', 'ppo', 'c51', 'td3', 'ddpg'\), "
+                         r"got 'a2c'"),
     ("agent.kind='ppo'", r"agent.kind='ppo' needs network.critic_model \(a V\(s\) builder, e.g. "
                          r"'tfa_custom_nets.models:dense_value_model'\)"),
     ("agent.exploration='boltzmann'", r"agent.exploration must be 'epsilon_greedy' or 'ez_greedy'"),

@@ -26,7 +26,7 @@ def write_config(folder: Path, edit: dict) -> Path:
     ("network.critic_model", "outside.py:make_critic"),                      # every code field, not only two
     ("network.model", "/tmp/elsewhere/model.py:build"),
     ("network.model", "sources/../outside.py:build"),                          # out of sources/ by a dot-dot
-    ("env.make", "tfa_custom_nets.training.presets:load_module_from_file"),  # a loader, even the package's
+    ("env.make", "tfa_custom_nets.training.refs:load_module_from_file"),  # a loader, even the package's
     ("env.make", "tfa_custom_nets.training:resolve_ref"),
     ("network.model", "tfa_custom_nets_evil.models:dense_q_model"),          # look-alike module names
     ("network.model", "tfa_custom_nets.models_x:dense_q_model"),

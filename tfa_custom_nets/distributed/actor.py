@@ -11,10 +11,10 @@ import time
 from tf_agents.experimental.distributed import reverb_variable_container
 
 from tfa_custom_nets.distributed.shared import VARIABLES_TABLE, Role, check_distributable, wait_for_server
-from tfa_custom_nets.replay.reverb_backend import ReverbReplay
-from tfa_custom_nets.training.builders import set_tf_threads
+from tfa_custom_nets.replay.reverb_replay import ReverbReplay
 from tfa_custom_nets.training.collection import Collector
 from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.process import set_tf_threads
 
 
 def run_actor(config: TrainConfig, address: str, actor_id: int = 0, seed: int | None = None,

@@ -15,8 +15,8 @@ import reverb
 from tf_agents.experimental.distributed import reverb_variable_container
 
 from tfa_custom_nets.distributed.shared import READY, VARIABLES_TABLE, Role, check_distributable, make_tables
-from tfa_custom_nets.replay.reverb_backend import table_name
-from tfa_custom_nets.replay.reverb_replay import check_port_free, start_server
+from tfa_custom_nets.replay.reverb_replay import table_name
+from tfa_custom_nets.replay.reverb_tables import check_port_free, start_server
 from tfa_custom_nets.training.config import TrainConfig
 
 

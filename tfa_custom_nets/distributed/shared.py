@@ -27,23 +27,29 @@ import reverb
 import tensorflow as tf
 from tf_agents.experimental.distributed import reverb_variable_container
 
-from tfa_custom_nets.replay.reverb_backend import make_table
-from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything
-from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, TrainConfig
+from tfa_custom_nets.replay.backends import BACKENDS
+from tfa_custom_nets.replay.reverb_replay import make_table
+from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs
+from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.kinds import KINDS, agent_kind
+from tfa_custom_nets.training.process import seed_everything
 
 READY = "replay server ready at"  # the line `serve_replay` prints once it accepts connections
 VARIABLES_TABLE = reverb_variable_container.DEFAULT_TABLE
 
 
 def check_distributable(config: TrainConfig) -> None:
-    """Distributed runs replay through Reverb and train the DQN family: a ValueError for a config that asks for
-    the memory backend or another agent."""
-    if config.agent.kind in ACTOR_CRITIC_KINDS:
-        raise ValueError(f"the distributed roles train DQN, Double DQN and BDQ; {config.name!r} sets "
+    """Distributed runs replay through Reverb and train the kinds that say so (`AgentKind.distributed`): a
+    ValueError for a config that asks for the memory backend or another agent."""
+    if not config.kind.distributed:
+        kinds = ", ".join(name for name in KINDS if agent_kind(name).distributed)
+        raise ValueError(f"the distributed roles train {kinds}; {config.name!r} sets "
                          f"agent.kind={config.agent.kind!r}. Fix: tfa-nets train {config.name} (one process).")
-    if config.replay.backend == "memory":
-        raise ValueError(f"a distributed run replays through the Reverb server, but {config.name!r} sets "
-                         "replay.backend='memory'. Fix: --set replay.backend='reverb' (or 'auto').")
+    if config.replay.backend != "auto" and not BACKENDS[config.replay.backend].capabilities.remote_actors:
+        serving = [name for name, backend in BACKENDS.items() if backend.capabilities.remote_actors]
+        raise ValueError(f"a distributed run replays through a server its roles share, but {config.name!r} sets "
+                         f"replay.backend={config.replay.backend!r}, which serves no other process. Fix: --set "
+                         f"replay.backend={serving[0]!r} (or 'auto').")
 
 
 class SharedState:

@@ -1,27 +1,30 @@
-"""Replay backends behind one interface, built by `make_replay(config, agent)`.
+"""Replay backends behind one protocol (`backends.ReplayBackend`), chosen by `backends.choose_backend` from what
+each declares it can do, and started by `make_replay(config, agent)`.
 
-A backend is the training loop's only view of replay:
+    backends.py        the protocol, the capabilities, the registry and the rule that picks a backend
+    memory_replay.py   MemoryReplay: TF-Agents' TFUniformReplayBuffer, no server, no port (the default)
+    rollout.py         RolloutReplay: an on-policy agent's latest rollout (PPO)
+    reverb_replay.py   ReverbReplay: a table on a Reverb server (prioritized replay, the distributed roles)
+    reverb_tables.py   Reverb's pieces: tables, observers that write items, datasets, the server, its checkpoints
+    items.py           the item layout every backend shares, importance weights and TD priorities
 
-    replay.observer            a PyDriver observer for the run's env(s)
-    replay.commit()            make the steps collected so far sampleable (between updates)
-    replay.batches             iterator of (experience, info) batches, read inside the compiled update
-    replay.prioritized         whether updates write priorities back (replay.priority_writer())
-    replay.priority            the priority new items enter with (prioritized: the largest seen)
-    replay.size()              items (Reverb) or steps (memory) held
-    replay.trackables()        TensorFlow objects saved in the agent's checkpoint
-    replay.checkpoint()        save what the agent's checkpoint does not hold; its name or None
-    replay.close()
-
-`MemoryReplay` (TF-Agents' `TFUniformReplayBuffer`: no server, no port) is the default;
-`RolloutReplay` holds an on-policy agent's latest rollout (`config.on_policy`: PPO);
-`ReverbReplay` serves prioritized replay and the distributed roles. Reverb is imported only
-when a Reverb name is first used, so everything else works where dm-reverb is not installed.
+Reverb is imported only when a Reverb name is first used, so everything else works where dm-reverb is not
+installed.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from tfa_custom_nets.replay.backends import (
+    BACKENDS,
+    Backend,
+    Capabilities,
+    ReplayBackend,
+    backend_class,
+    capabilities_of,
+    choose_backend,
+)
 from tfa_custom_nets.replay.items import ItemLayout, importance_weights, sequence_length, td_priorities
 from tfa_custom_nets.replay.memory_replay import (
     MemoryObserver,
@@ -33,11 +36,11 @@ from tfa_custom_nets.replay.memory_replay import (
 from tfa_custom_nets.replay.rollout import RolloutReplay
 
 _REVERB_NAMES = {
-    "reverb_replay": ["PRIORITIZED_TABLE", "SAMPLER_THREADS", "TABLE", "BatchedTransitionObserver",
+    "reverb_tables": ["PRIORITIZED_TABLE", "SAMPLER_THREADS", "TABLE", "BatchedTransitionObserver",
                       "TransitionObserver", "check_port_free", "checkpoint_replay", "make_dataset", "make_observer",
                       "make_prioritized_table", "make_priority_writer",
                       "make_rate_limiter", "make_uniform_table", "replay_checkpoint_to_resume", "start_server"],
-    "reverb_backend": ["ReverbReplay", "make_table", "table_name"],
+    "reverb_replay": ["ReverbReplay", "make_table", "table_name"],
 }
 
 
@@ -58,23 +61,14 @@ def require_reverb(feature: str, instead: str = "") -> None:
 
 
 def make_replay(config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from: str | None = None):
-    """The single-process run's replay for `config`: the rollout of an on-policy agent, else in memory unless
-    the run needs Reverb (`config.uses_reverb`: prioritized replay, or `replay.backend='reverb'`).
+    """The single-process run's replay for `config`: the backend `choose_backend(config)` names, started.
 
-    `num_envs`: the batch size of a batched env (None: one unbatched env). `checkpoint_dir`: where
-    a Reverb server keeps its checkpoints (and loads the newest from); `resume_from`: the Reverb
-    checkpoint a resumed run's agent checkpoint names (checked to be there, or a newer one).
-    The in-memory replay is restored with the agent's checkpoint instead.
+    `num_envs`: the batch size of a batched env (None: one unbatched env). `checkpoint_dir`: where a backend that
+    keeps its own files writes its checkpoints (and loads the newest from); `resume_from`: the replay checkpoint a
+    resumed run's agent checkpoint names (checked to be there, or a newer one). A backend restored from the agent's
+    checkpoint ignores both.
     """
-    if config.on_policy:
-        return RolloutReplay(agent.collect_data_spec, config.update_every, num_envs)
-    if not config.uses_reverb:
-        exact = {"counter": agent.train_step_counter, "seed": config.seed} if config.deterministic else {}
-        return MemoryReplay(agent.collect_data_spec, config.replay.capacity, config.replay.batch_size,
-                            config.agent.n_step_update, num_envs, **exact)
-    from tfa_custom_nets.replay.reverb_backend import ReverbReplay
-
-    return ReverbReplay.start_local(config, agent.collect_data_spec, num_envs, checkpoint_dir, resume_from)
+    return backend_class(choose_backend(config)).start(config, agent, num_envs, checkpoint_dir, resume_from)
 
 
 def __getattr__(name: str):
@@ -84,7 +78,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tfa_custom_nets.replay' has no attribute {name!r}")
 
 
-__all__ = ["ItemLayout", "MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing", "RolloutReplay",
+__all__ = ["BACKENDS", "Backend", "Capabilities", "ReplayBackend", "backend_class", "capabilities_of",
+           "choose_backend", "ItemLayout", "MemoryObserver", "MemoryReplay", "MemorySampler", "ReverbMissing",
+           "RolloutReplay",
            "importance_weights", "make_memory_buffer", "make_memory_sampler", "make_replay", "require_reverb",
            "sequence_length", "td_priorities",
            *[name for names in _REVERB_NAMES.values() for name in names]]

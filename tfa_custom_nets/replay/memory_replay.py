@@ -180,6 +180,14 @@ class MemoryReplay:
         self.observer = MemoryObserver(self.buffer, num_envs)
         self.batches = make_memory_sampler(self.buffer, batch_size, n_step_update, counter, seed)
 
+    @classmethod
+    def start(cls, config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from=None) -> MemoryReplay:
+        """A single-process run's in-memory replay (restored with the agent's checkpoint, so no files of its own);
+        `deterministic` runs sample statelessly from (seed, update counter)."""
+        exact = {"counter": agent.train_step_counter, "seed": config.seed} if config.deterministic else {}
+        return cls(agent.collect_data_spec, config.replay.capacity, config.replay.batch_size,
+                   config.agent.n_step_update, num_envs, **exact)
+
     def priority_writer(self):
         raise ValueError("the in-memory replay samples uniformly; prioritized replay needs the Reverb backend.")
 

@@ -46,6 +46,11 @@ class RolloutReplay:
         self.observer = MemoryObserver(self.buffer, num_envs)
         self.batches = RolloutBatches(self.buffer)
 
+    @classmethod
+    def start(cls, config, agent, num_envs: int | None = None, checkpoint_dir=None, resume_from=None) -> RolloutReplay:
+        """An on-policy run's rollout of `update_every` env steps."""
+        return cls(agent.collect_data_spec, config.update_every, num_envs)
+
     def priority_writer(self):
         raise ValueError("an on-policy rollout has no priorities.")
 

@@ -16,12 +16,8 @@ from tfa_custom_nets.training.builders import (
     make_agent_for_env,
     make_collect_policy,
     make_env,
-    make_ppo_agent,
     make_q_network,
-    make_sac_agent,
     make_train_envs,
-    seed_everything,
-    set_tf_threads,
 )
 from tfa_custom_nets.training.checkpoints import (
     LoopState,
@@ -48,15 +44,11 @@ from tfa_custom_nets.training.evaluation import (
     evaluate,
     record_evaluation,
 )
-from tfa_custom_nets.training.presets import (
-    TRUSTED_REFS,
-    list_presets,
-    load_preset,
-    load_run_config,
-    portable_config,
-    preset_files,
-    resolve_ref,
-)
+from tfa_custom_nets.training.kinds import KINDS, AgentKind, agent_kind
+from tfa_custom_nets.training.presets import list_presets, load_preset, preset_files
+from tfa_custom_nets.training.process import seed_everything, set_tf_threads
+from tfa_custom_nets.training.refs import resolve_ref
+from tfa_custom_nets.training.run_config import TRUSTED_REFS, load_run_config, portable_config
 from tfa_custom_nets.training.run_files import (
     RUN_LOCK,
     RUN_MARKER,
@@ -70,13 +62,14 @@ from tfa_custom_nets.training.run_files import (
 from tfa_custom_nets.training.train_eval import train_eval
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
-__all__ = ["EVAL_MAX_EPISODE_STEPS", "EVAL_SEED_OFFSET", "RUN_LOCK", "RUN_MARKER", "TRUSTED_REFS", "AgentConfig",
+__all__ = ["EVAL_MAX_EPISODE_STEPS", "EVAL_SEED_OFFSET", "KINDS", "RUN_LOCK", "RUN_MARKER", "TRUSTED_REFS",
+           "AgentConfig", "AgentKind", "agent_kind",
            "Collector", "CompiledPyPolicy", "EnvConfig", "EpisodeReturns",
            "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
            "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "guarded_run_dir",
            "list_presets", "load_preset",
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
-           "make_ppo_agent", "make_q_network", "make_sac_agent", "make_run_dir", "make_train_envs", "make_train_step",
+           "make_q_network", "make_run_dir", "make_train_envs", "make_train_step",
            "override", "portable_config", "preset_files",
            "read_loop_state", "record_evaluation",
            "resolve_ref", "restore_rng_states", "rss_mb", "seed_everything", "set_tf_threads", "StorageError",

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tfa_custom_nets.training.config_checks import check_types, require
+from tfa_custom_nets.training.kinds import KINDS, agent_kind
 
-AGENT_KINDS = ("dqn", "ddqn", "bdq", "sac", "ppo")
-ACTOR_CRITIC_KINDS = ("sac", "ppo")
+AGENT_KINDS = tuple(KINDS)
 
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """The TF-Agents agent (DQN family, SAC or PPO) and its optimisation."""
+    """The TF-Agents agent (`kind`, one of `training.kinds.KINDS`) and its optimisation."""
 
     kind: str = "dqn"
     """`dqn` (DqnAgent), `ddqn` (DdqnAgent, double-Q targets), `bdq` (BranchingDqnAgent, double-Q, for
-    MultiDiscrete actions), `sac` (SacAgent, for Box actions: a Keras actor and two Keras critics; `learning_rate`
-    serves actor, critics and temperature), or `ppo` (PPOClipAgent, on-policy, for Box, Discrete and mixed dict
-    actions: a Keras actor and value model; no replay, each rollout of `update_every` env steps is one update of
-    `ppo_epochs` passes). The epsilon settings apply to the DQN kinds only."""
+    MultiDiscrete actions), `c51` (CategoricalDqnAgent), `sac` (SacAgent, for Box actions: a Keras actor and two
+    Keras critics; `learning_rate` serves actor, critics and temperature), `td3` (Td3Agent) and `ddpg` (DdpgAgent),
+    for Box actions with a deterministic Keras actor, or `ppo` (PPOClipAgent, on-policy, for Box, Discrete and mixed
+    dict actions: a Keras actor and value model; no replay, each rollout of `update_every` env steps is one update
+    of `ppo_epochs` passes). The epsilon settings apply to the DQN family only (`tfa-nets kinds` lists them)."""
+    options: dict = field(default_factory=dict)
+    """Settings only one kind reads, by name (`td3`: `exploration_noise`, `policy_delay`, `target_noise`,
+    `noise_clip`; `ddpg`: `ou_stddev`, `ou_damping`; `c51`: `num_atoms`, `min_q_value`, `max_q_value`); the kind
+    refuses names it does not read, and fills in its defaults for the rest."""
     learning_rate: float = 1e-3
     """Adam learning rate (at the first update, with `learning_rate_end`)."""
     learning_rate_end: float | None = None
@@ -70,15 +75,11 @@ class AgentConfig:
 
     def __post_init__(self):
         check_types(self, "agent.")
-        require(self.kind in AGENT_KINDS, f"agent.kind must be one of {AGENT_KINDS}, got {self.kind!r}.")
+        kind = agent_kind(self.kind)  # a ValueError naming the known kinds, for an unknown one
         require(self.ppo_epochs >= 1 and 0 <= self.gae_lambda <= 1 and self.clip_ratio > 0 and self.entropy_coef >= 0,
                 f"agent.ppo_epochs must be >= 1, gae_lambda in [0, 1], clip_ratio > 0 and entropy_coef >= 0; got "
                 f"{self.ppo_epochs}, {self.gae_lambda}, {self.clip_ratio}, {self.entropy_coef}.")
-        one_step_sampling = self.n_step_update == 1 and self.exploration == "epsilon_greedy"
-        require(self.kind not in ACTOR_CRITIC_KINDS or one_step_sampling,
-                f"agent.kind={self.kind!r} learns from one-step transitions and explores by sampling its own policy; "
-                f"got n_step_update={self.n_step_update}, exploration={self.exploration!r}. Fix: leave both at their "
-                "defaults (1, 'epsilon_greedy').")
+        kind.check_agent(self)
         require(self.target_aggregation in ("mean", "max", "independent"),
                 f"agent.target_aggregation must be 'mean', 'max' or 'independent', got {self.target_aggregation!r}.")
         require(self.loss in ("huber", "mse"), f"agent.loss must be 'huber' or 'mse', got {self.loss!r}.")

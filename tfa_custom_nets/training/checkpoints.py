@@ -26,7 +26,7 @@ from tf_agents.utils import common
 
 from tfa_custom_nets.agents import EzGreedyPyPolicy
 from tfa_custom_nets.training.config import TrainConfig
-from tfa_custom_nets.training.presets import portable_config
+from tfa_custom_nets.training.run_config import portable_config
 from tfa_custom_nets.training.run_files import (
     RUN_MARKER,
     claim_run_dir,
@@ -95,13 +95,16 @@ def read_loop_state(run_dir: str | Path) -> LoopState:
 class RunCheckpoint:
     """The run's TensorFlow checkpoint (the newest two kept); restores the newest one on creation."""
 
-    def __init__(self, run_dir: Path, agent, env_steps: tf.Variable, replay, best_weights: list):
+    def __init__(self, run_dir: Path, agent, env_steps: tf.Variable, replay, best_weights: list,
+                 checkpointed: dict | None = None):
+        """`checkpointed`: what the agent's kind saves of it (`AgentKind.checkpointed`); the whole agent if None."""
         self._agent, self._env_steps, self._replay = agent, env_steps, replay
         self._loop_state = tf.Variable("", dtype=tf.string, name="loop_state")
         try:
             self._checkpointer = common.Checkpointer(
-                ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, agent=agent, env_steps=env_steps,
-                loop_state=self._loop_state, best_policy=best_weights, **replay.trackables())
+                ckpt_dir=str(run_dir / "checkpoints"), max_to_keep=2, env_steps=env_steps,
+                loop_state=self._loop_state, best_policy=best_weights,
+                **({"agent": agent} if checkpointed is None else checkpointed), **replay.trackables())
         except (ValueError, tf.errors.InvalidArgumentError, AssertionError) as error:
             raise ValueError(
                 f"cannot resume {run_dir}: its checkpoint does not fit the agent that its config.json builds "
@@ -191,11 +194,11 @@ def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[s
 
 
 def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
-    """For a resume with an empty replay: the run's Reverb replay checkpoints (if any are left) move
+    """For a resume with an empty replay: the replay's own checkpoints (Reverb's) (if any are left) move
     to `replay.set-aside-N/`, kept rather than deleted, so the resumed server starts with none."""
-    if not config.uses_reverb:
-        raise ValueError("--empty-replay: this run's replay is in memory and saved inside its checkpoint, so it "
-                         "cannot be missing; resume without --empty-replay.")
+    if config.replay_capabilities.restored_from != "own_files":
+        raise ValueError(f"--empty-replay: this run's replay ({config.replay_backend}) is saved inside its checkpoint, "
+                         "so it cannot be missing; resume without --empty-replay.")
     folder = run_dir / "replay"
     if folder.is_dir() and any(folder.iterdir()):
         index = 1 + sum(1 for _ in run_dir.glob("replay.set-aside-*"))

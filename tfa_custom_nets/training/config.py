@@ -14,8 +14,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfa_custom_nets.training.agent_config import ACTOR_CRITIC_KINDS, AgentConfig
+from tfa_custom_nets.replay.backends import (
+    BACKENDS,
+    CHOOSABLE,
+    NEED_LABELS,
+    Capabilities,
+    capabilities_of,
+    choose_backend,
+    fits,
+)
+from tfa_custom_nets.training.agent_config import AgentConfig
 from tfa_custom_nets.training.config_checks import check_types, require
+from tfa_custom_nets.training.kinds import agent_kind
 
 NAMES_CODE = {"names_code": True}  # a field's metadata: its value names a function that a run imports and calls
 
@@ -63,10 +73,11 @@ class NetworkConfig:
     kwargs: dict = field(default_factory=lambda: {"hidden_units": [256, 256]})
     """Keyword arguments for the model function."""
     critic_model: str | None = field(default=None, metadata=NAMES_CODE)
-    """`agent.kind='sac'` or `'ppo'`: the critic's builder, called like `model` with `critic_kwargs`: SAC's two-input
-    Q(s, a) model (`networks.KerasCriticNetwork`), PPO's value model V(s) (`networks.KerasValueNetwork`). `model`
-    then builds the actor, whose named outputs give a `(mean, std)` pair per Box action component and logits per
-    Discrete one (`networks.KerasActorDistributionNetwork`)."""
+    """The critic's builder for a kind with one (`sac`, `td3`, `ddpg`: a two-input Q(s, a) model through
+    `networks.KerasCriticNetwork`; `ppo`: a value model V(s) through `networks.KerasValueNetwork`), called like
+    `model` with `critic_kwargs`. `model` then builds the actor: for `sac` and `ppo` its named outputs give a
+    `(mean, std)` pair per Box action component and logits per Discrete one (`networks.KerasActorDistributionNetwork`);
+    for `td3` and `ddpg` it ends in the action, `[B, n]` (`networks.KerasActorNetwork`)."""
     critic_kwargs: dict = field(default_factory=dict)
     """Keyword arguments for the critic's builder."""
     actor_std: str = "softplus"
@@ -116,11 +127,15 @@ class ReplayConfig:
         require(self.learning_starts >= self.batch_size,
                 f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
                 f"({self.batch_size}): the first batch is sampled from those steps.")
-        require(self.backend in ("auto", "memory", "reverb"),
-                f"replay.backend must be 'auto', 'memory' or 'reverb', got {self.backend!r}.")
-        require(self.backend != "memory" or not (self.prioritized or self.samples_per_insert),
-                "replay.backend='memory' samples uniformly at the loop's ratio; prioritized replay and "
-                "samples_per_insert need Reverb: replay.backend='reverb' or 'auto'.")
+        require(self.backend == "auto" or self.backend in CHOOSABLE,
+                f"replay.backend must be one of {('auto', *CHOOSABLE)}, got {self.backend!r}.")
+        if self.backend != "auto" and not fits(self.backend, self):
+            lacking = [need for need in NEED_LABELS if not getattr(BACKENDS[self.backend].capabilities, need)]
+            able = [name for name in CHOOSABLE if fits(name, self)]
+            require(False, f"replay.backend={self.backend!r} {BACKENDS[self.backend].summary}; "
+                           f"{' and '.join(NEED_LABELS[need] for need in lacking)} need "
+                           f"{' or '.join(BACKENDS[name].label for name in able)}: "
+                           f"{' or '.join(f'replay.backend={name!r}' for name in able)} or 'auto'.")
         require(0.0 <= self.priority_exponent <= 1.0,
                 f"replay.priority_exponent must be in [0, 1], got {self.priority_exponent}.")
         require(0.0 <= self.importance_beta_start <= 1.0,
@@ -202,16 +217,7 @@ class TrainConfig:
         require(self.total_env_steps >= self.warmup_steps,
                 f"total_env_steps ({self.total_env_steps}) must be >= replay.learning_starts "
                 f"({self.replay.learning_starts}).")
-        if self.agent.kind in ACTOR_CRITIC_KINDS:
-            builder = "Q(s, a)" if self.agent.kind == "sac" else "V(s)"
-            example = "dense_critic_model" if self.agent.kind == "sac" else "dense_value_model"
-            require(self.network.critic_model is not None and not self.replay.prioritized
-                    and self.env.action_mask is None and not self.env.joint_actions,
-                    f"agent.kind={self.agent.kind!r} needs network.critic_model (a {builder} builder, e.g. "
-                    f"'tfa_custom_nets.models:{example}') and takes no prioritized replay, action mask or "
-                    f"joint actions; got critic_model={self.network.critic_model!r}, replay.prioritized="
-                    f"{self.replay.prioritized}, env.action_mask={self.env.action_mask!r}, env.joint_actions="
-                    f"{self.env.joint_actions}.")
+        self.kind.check_config(self)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -223,24 +229,39 @@ class TrainConfig:
     # Values derived from the fields: each has this one definition.
 
     @property
+    def replay_backend(self) -> str:
+        """The replay backend a single-process run uses (`replay.backends.choose_backend`)."""
+        return choose_backend(self)
+
+    @property
+    def replay_capabilities(self) -> Capabilities:
+        """What that backend can do (`replay.backends.Capabilities`)."""
+        return capabilities_of(self)
+
+    @property
     def uses_reverb(self) -> bool:
-        """A single-process run replays through Reverb: asked for, or needed (prioritized replay, a ratio limiter)."""
-        replay = self.replay
-        return replay.backend == "reverb" or (replay.backend == "auto"
-                                              and (replay.prioritized or replay.samples_per_insert is not None))
+        """A single-process run replays through a backend that needs dm-reverb: asked for, or needed (prioritized
+        replay, a ratio limiter)."""
+        return self.replay_capabilities.requires == "dm-reverb"
+
+    @property
+    def kind(self):
+        """The `AgentKind` of `agent.kind`: what the loop asks about the agent."""
+        return agent_kind(self.agent.kind)
 
     @property
     def on_policy(self) -> bool:
         """The agent learns from its latest rollout only (`ppo`): no replay, no warm-up."""
-        return self.agent.kind == "ppo"
+        return self.kind.on_policy
 
     @property
     def exact_resume(self) -> bool:
-        """A run that a kill and `--resume` leave the same as one never stopped: `deterministic`, the in-memory
-        replay, one training env and a DQN-family agent. Its checkpoints wait for the env's episode to end (the
-        env's own state cannot be saved), and every random draw comes from saved state (`docs/training.md`)."""
-        return (self.deterministic and not self.uses_reverb and self.num_envs == 1 and not self.on_policy
-                and self.agent.kind not in ACTOR_CRITIC_KINDS)
+        """A run that a kill and `--resume` leave the same as one never stopped: `deterministic`, a replay that
+        samples repeatably (the in-memory one), one training env and an agent that explores by epsilon (the DQN
+        family). Its checkpoints wait for the env's episode to end (the env's own state cannot be saved), and
+        every random draw comes from saved state (`docs/training.md`)."""
+        return (self.deterministic and self.replay_capabilities.repeatable and self.num_envs == 1
+                and self.kind.epsilon_greedy)
 
     @property
     def warmup_steps(self) -> int:

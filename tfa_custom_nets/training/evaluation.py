@@ -15,9 +15,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
-from tf_agents.agents.sac import sac_agent
 from tf_agents.environments import py_environment
-from tf_agents.policies import greedy_policy, policy_saver, py_policy
+from tf_agents.policies import policy_saver, py_policy
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import policy_step
 from tf_agents.utils import nest_utils
@@ -100,14 +99,6 @@ def evaluate(policy: py_policy.PyPolicy, envs: list[py_environment.PyEnvironment
     return returns
 
 
-def greedy_policy_of(agent):
-    """The policy a run evaluates and saves: the agent's greedy one (DQN's `agent.policy` is; SAC's samples
-    its actor, so it is wrapped to take the distribution's mode)."""
-    if isinstance(agent, sac_agent.SacAgent):
-        return greedy_policy.GreedyPolicy(agent.policy)
-    return agent.policy
-
-
 def next_mark(steps: int, interval: int) -> int:
     """The first multiple of `interval` after `steps`: when the next evaluation or checkpoint is due."""
     return (steps // interval + 1) * interval
@@ -146,7 +137,7 @@ class Evaluations:
         self.config, self.agent, self.run_dir, self.state = config, agent, run_dir, state
         self.epsilon, self.threshold, self.returns = epsilon, threshold, returns
         self.envs = [make_env(config.env) for _ in range(config.eval_episodes)]
-        self.policy = greedy_policy_of(agent)
+        self.policy = config.kind.greedy_policy(agent)  # what the run evaluates and saves
         self.greedy = CompiledPyPolicy(self.policy, batched=True)
         self.best_weights = [tf.Variable(v, trainable=False) for v in self.policy.variables()]
         self.last_step = None  # env steps of this process's latest evaluation

@@ -76,7 +76,8 @@ class LoopCore:
         self.restored_time_step = None
         self._invalid_before = dict(state.invalid_actions or {})
         self.evaluations = Evaluations(config, agent, run_dir, state, epsilon, threshold, returns, resumed)
-        self.checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, self.evaluations.best_weights)
+        self.checkpoint = RunCheckpoint(run_dir, agent, env_steps_var, replay, self.evaluations.best_weights,
+                                        checkpointed=config.kind.checkpointed(agent))
         if resumed:
             record_resume(run_dir, state, replay.size())
             if returns is not None:

@@ -19,11 +19,12 @@ import tensorflow as tf
 from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in notebooks
 
 from tfa_custom_nets.replay import make_replay, require_reverb
-from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs, seed_everything, set_tf_threads
+from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs
 from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state, set_replay_aside
 from tfa_custom_nets.training.collection import Collector
-from tfa_custom_nets.training.config import ACTOR_CRITIC_KINDS, TrainConfig
+from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
+from tfa_custom_nets.training.process import seed_everything, set_tf_threads
 from tfa_custom_nets.training.run_files import guarded_run_dir, sigint_ignored
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
@@ -44,7 +45,7 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
     """
     if empty_replay and not resume:
         raise ValueError("--empty-replay applies to a resume: add --resume RUN_DIR.")
-    if config.uses_reverb:
+    if config.replay_capabilities.requires:
         require_reverb("replay.prioritized=True" if config.replay.prioritized else "replay.backend='reverb'",
                        "" if config.replay.prioritized else "Fix: --set replay.backend='memory' (or 'auto')")
     tf_threads = set_tf_threads(config.tf_threads)  # first: any TensorFlow op fixes the setting
@@ -110,8 +111,8 @@ def train_eval(config: TrainConfig, resume: bool = False, empty_replay: bool = F
                 scores = core.report_if_due(updater.wait, done=state.env_steps >= config.total_env_steps,
                                             may_checkpoint=at_episode_end)
                 if scores is not None:
-                    explore = {} if config.agent.kind in ACTOR_CRITIC_KINDS else {"eps": f"{float(epsilon()):.2f}"}
-                    bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}", **explore,
+                    bar.set_postfix(eval=f"{scores.mean():.1f}", ret=f"{collector.returns.mean() or 0:.1f}",
+                                    **config.kind.progress(epsilon),
                                     sps=f"{state.env_steps / state.train_seconds:.0f}", refresh=False)
             return core.finish(updater.wait, tf_threads=tf_threads)
         except KeyboardInterrupt:

@@ -15,29 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.agents.ppo import ppo_agent
-from tf_agents.agents.sac import sac_agent
 
 from tfa_custom_nets.replay import importance_weights, td_priorities
 from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.kinds.parts import optimizer_slots
 
 
-def build_optimizers(agent) -> None:
-    """Creates the optimizers' slots before the update loop: variables cannot be created inside a while loop."""
-    if isinstance(agent, ppo_agent.PPOAgent):  # one optimizer over both networks, as PPOAgent steps them
-        pairs = [(agent._optimizer, agent._actor_net.trainable_variables + agent._value_net.trainable_variables)]
-    elif isinstance(agent, sac_agent.SacAgent):
-        pairs = [(agent._critic_optimizer, agent._critic_network_1.trainable_variables
-                  + agent._critic_network_2.trainable_variables),
-                 (agent._actor_optimizer, agent._actor_network.trainable_variables),
-                 (agent._alpha_optimizer, [agent._log_alpha])]
-    else:
-        pairs = [(agent._optimizer, agent._q_network.trainable_variables)]
-    for optimizer, variables in pairs:
-        if hasattr(optimizer, "_create_all_weights"):  # a legacy Keras optimizer (SacAgent converts to one)
-            optimizer._create_all_weights(variables)
-        else:
-            optimizer.build(variables)
+def build_optimizers(agent, config: TrainConfig) -> None:
+    """Creates the optimizers' slots (for the variables the kind says each steps) before the update loop:
+    variables cannot be created inside a while loop."""
+    optimizer_slots(config.kind.optimizer_variables(agent))
 
 
 def make_train_step(agent, batches, config: TrainConfig, priority_writer=None):
@@ -52,7 +39,7 @@ def make_train_step(agent, batches, config: TrainConfig, priority_writer=None):
     items' priorities are set to `|TD error| + priority_epsilon` before the next update samples.
     """
     replay_config = config.replay
-    build_optimizers(agent)
+    build_optimizers(agent, config)
     total_updates = max(1, config.total_updates)
     beta_start = replay_config.importance_beta_start
 
