@@ -53,6 +53,10 @@ def test_the_wheel_built_from_the_sdist_trains_and_evaluates_a_preset_outside_th
     assert run("--version").strip().startswith("tfa-nets 0.")
     listed = run("presets")
     assert "cartpole  " in listed and "packaged: tfa_custom_nets.presets.cartpole" in listed
+    assert "packaged: tfa_custom_nets.presets.pendulum_td3" in listed
+    kinds = run("kinds")  # every registered kind loads from the installed package
+    assert [line.split(":")[0] for line in kinds.splitlines() if not line.startswith(" ")] == [
+        "dqn", "ddqn", "bdq", "sac", "ppo", "c51", "td3", "ddpg"]
     assert str(REPO) not in listed
 
     run_dir = elsewhere / "run"

@@ -41,7 +41,7 @@ def closing_lines(summary: dict) -> str:
 
 def _train(args) -> int:
     from tfa_custom_nets.training import load_preset, load_run_config, override, train_eval
-    from tfa_custom_nets.training.checkpoints import resumable_run_dir
+    from tfa_custom_nets.training.run_dir import resumable_run_dir
 
     config = load_preset(args.preset)
     if args.resume is not None:
@@ -164,6 +164,16 @@ def _presets(args) -> int:
     return 0
 
 
+def _kinds(args) -> int:
+    from tfa_custom_nets.training import KINDS, agent_kind
+
+    for name in KINDS:
+        kind = agent_kind(name)
+        options = ", ".join(f"{key}={value!r}" for key, value in kind.options.items())
+        print(kind.describe() + (f"\n    agent.options (defaults): {options}" if options else ""))
+    return 0
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -262,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = commands.add_parser("presets", help="list the presets")
     presets.set_defaults(func=_presets)
+
+    kinds = commands.add_parser("kinds", help="list the agent kinds (agent.kind) and the options each reads")
+    kinds.set_defaults(func=_kinds)
     return parser
 
 
@@ -282,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"tfa-nets: error: {error}{where}{kept}", file=sys.stderr)
             return 2
         path = getattr(error, "traceback_path", None) or _write_traceback(error)
-        run_files = sys.modules.get("tfa_custom_nets.training.run_files")  # loaded where a run could fail to write
-        says_all = run_files is not None and isinstance(error, run_files.StorageError)  # path, space and the fix
+        run_dir = sys.modules.get("tfa_custom_nets.training.run_dir")  # loaded where a run could fail to write
+        says_all = run_dir is not None and isinstance(error, run_dir.StorageError)  # path, space and the fix
         what = f"{error}" if says_all else f"{type(error).__name__}: {error}{where}"
         print(f"tfa-nets: error: {what}; full traceback in {path}", file=sys.stderr)
         return 1

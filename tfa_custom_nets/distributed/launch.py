@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from tfa_custom_nets.distributed.shared import READY, check_distributable
-from tfa_custom_nets.training.checkpoints import prepare_run_dir, resumable_run_dir
 from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.run_dir import prepare_run_dir, resumable_run_dir
 
 QUIET_PREFIXES = ("[reverb/cc/",)  # Reverb's C++ log lines: kept in the log files, not on the console
 _print_lock = threading.Lock()

@@ -14,11 +14,11 @@ from tf_agents.experimental.distributed import reverb_variable_container
 
 from tfa_custom_nets.distributed.shared import VARIABLES_TABLE, Role, check_distributable, wait_for_server
 from tfa_custom_nets.replay.reverb_replay import ReverbReplay
-from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state
+from tfa_custom_nets.training.checkpoints import LoopState, read_loop_state
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
 from tfa_custom_nets.training.process import set_tf_threads
-from tfa_custom_nets.training.run_files import guarded_run_dir
+from tfa_custom_nets.training.run_dir import guarded_run_dir, prepare_run_dir
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 PREPARED = ("config.json", "logs", "replay", "sources")  # what `tfa-nets launch` puts in the run directory first

@@ -1,13 +1,24 @@
-"""Training: config, builders, the loop core, `train_eval`, presets and what a run writes.
+"""Training: config, agent kinds, builders, the loop core, `train_eval`, presets and what a run writes.
 
-    config.py        frozen dataclasses; derived values (total updates, seeds) have one definition here
-    builders.py      env, network, agent (DQN, BDQ, SAC, PPO), collect policy from a config
-    collection.py    the acting side: warm-up and collection through a PyDriver
-    update_step.py   k compiled updates per call, run beside collection
-    evaluation.py    greedy evaluation, the threshold and the best policy
-    checkpoints.py   LoopState, the run's checkpoint, run directories, RNG states
-    loop_core.py     report cadence and the finish sequence every training role shares
-    train_eval.py    the single-process run: build, warm up, loop, finish
+    config.py         frozen dataclasses; derived values (total updates, seeds) have one definition here
+    agent_config.py   the agent section of the config
+    config_checks.py  the type and condition checks every config section runs
+    kinds/            one module per agent kind (DQN family, BDQ, C51, SAC, PPO, TD3, DDPG) and their registry
+    builders.py       env, agent and collect policy from a config
+    process.py        thread pools, seeds and freed memory of the process a role runs in
+    collection.py     the acting side: warm-up and collection through a PyDriver
+    compiled_policy.py  a TF policy compiled once, called from Python
+    update_step.py    k compiled updates per call, run beside collection
+    evaluation.py     greedy evaluation, the threshold and the best policy
+    episode_returns.py  training returns per env, for the progress bar and metrics
+    metrics.py        the metrics log (CSV and TensorBoard), the plot, the machine a result came from
+    checkpoints.py    LoopState, the run's TensorFlow checkpoint, RNG states
+    run_dir.py        the run directory: made, marked, locked, prepared, resumed; storage errors
+    run_config.py     the trusted-config rule and the portable copies of the files a config names
+    refs.py           `module:function` and `file.py:function` resolved to the function
+    presets.py        the packaged presets and a user's own folders
+    loop_core.py      report cadence and the finish sequence every training role shares
+    train_eval.py     the single-process run: build, warm up, loop, finish
 """
 
 from tfa_custom_nets.training.builders import (
@@ -45,18 +56,17 @@ from tfa_custom_nets.training.evaluation import (
     record_evaluation,
 )
 from tfa_custom_nets.training.kinds import KINDS, AgentKind, agent_kind
+from tfa_custom_nets.training.metrics import machine, rss_mb
 from tfa_custom_nets.training.presets import list_presets, load_preset, preset_files
 from tfa_custom_nets.training.process import seed_everything, set_tf_threads
 from tfa_custom_nets.training.refs import resolve_ref
 from tfa_custom_nets.training.run_config import TRUSTED_REFS, load_run_config, portable_config
-from tfa_custom_nets.training.run_files import (
+from tfa_custom_nets.training.run_dir import (
     RUN_LOCK,
     RUN_MARKER,
     StorageError,
     guarded_run_dir,
-    machine,
     make_run_dir,
-    rss_mb,
     storage_failure,
 )
 from tfa_custom_nets.training.train_eval import train_eval

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +25,7 @@ from tf_agents.utils import common
 
 from tfa_custom_nets.agents import EzGreedyPyPolicy
 from tfa_custom_nets.training.config import TrainConfig
-from tfa_custom_nets.training.run_config import portable_config
-from tfa_custom_nets.training.run_files import (
-    RUN_MARKER,
-    claim_run_dir,
-    make_run_dir,
-    release_free_memory,
-    write_json,
-)
+from tfa_custom_nets.training.process import release_free_memory
 
 LOOP_STATE_KEY = "loop_state/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -123,30 +115,6 @@ class RunCheckpoint:
         self._checkpointer.save(global_step=self._agent.train_step_counter)
 
 
-def resumable_run_dir(run_dir: str | Path) -> Path:
-    """`run_dir` if it holds an unfinished run with a usable checkpoint, else a ValueError that says why.
-
-    Folders a kill left half-written (`checkpoints/*_temp`) are removed; a newest checkpoint that
-    cannot be read (truncated `.data` or `.index`) gives way to the previous one, and a line says so.
-    """
-    path = Path(run_dir)
-    if not (path / "config.json").is_file():
-        raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
-    if not (path / RUN_MARKER).is_file():  # a resume removes half-written checkpoint folders: only in our own runs
-        raise ValueError(f"cannot resume {path}: it is not marked as a tfa-nets run directory (no {RUN_MARKER}), so "
-                         f"nothing in it is touched. If a tfa-nets version before the marker made it, create the "
-                         f"marker (`touch {path / RUN_MARKER}`) and resume again.")
-    if (path / "summary.json").is_file():
-        raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
-    if latest_checkpoint(path) is None:
-        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again with the same --run-dir.")
-    for partial in (path / "checkpoints").glob("*_temp*"):
-        if partial.is_dir():
-            shutil.rmtree(partial)
-    use_readable_checkpoint(path / "checkpoints")
-    return path
-
-
 def use_readable_checkpoint(directory: Path) -> str:
     """The newest checkpoint in `directory` whose every tensor reads back; makes it the one restored."""
     state = tf.train.get_checkpoint_state(str(directory))
@@ -169,42 +137,6 @@ def use_readable_checkpoint(directory: Path) -> str:
         return candidate
     raise ValueError(f"cannot resume {directory.parent}: no checkpoint in {directory} can be read "
                      f"({'; '.join(failures)}). Start the run again in a new directory.")
-
-
-def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[str, ...] = (),
-                    claim: bool = True) -> tuple[Path, TrainConfig]:
-    """The run directory, claimed for this process (unless `claim` is False: a launcher prepares it
-    for its learner), and the config the run uses.
-
-    A resume checks `config.run_dir`. A new run creates its directory, copies the source files the
-    config names (an env factory, a model function) into `sources/`, and writes `config.json`
-    naming those copies relative to the run directory, so the directory can be moved and still
-    evaluated and resumed.
-    """
-    if resume:
-        run_dir = resumable_run_dir(config.run_dir)
-        if claim:
-            claim_run_dir(run_dir)
-        return run_dir, config
-    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed, may_hold, claim)
-    config = config.replace(run_dir=str(run_dir))
-    stored, config = portable_config(config, run_dir)
-    write_json(run_dir / "config.json", stored.to_dict())
-    return run_dir, config
-
-
-def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
-    """For a resume with an empty replay: the replay's own checkpoints (Reverb's) (if any are left) move
-    to `replay.set-aside-N/`, kept rather than deleted, so the resumed server starts with none."""
-    if config.replay_capabilities.restored_from != "own_files":
-        raise ValueError(f"--empty-replay: this run's replay ({config.replay_backend}) is saved inside its checkpoint, "
-                         "so it cannot be missing; resume without --empty-replay.")
-    folder = run_dir / "replay"
-    if folder.is_dir() and any(folder.iterdir()):
-        index = 1 + sum(1 for _ in run_dir.glob("replay.set-aside-*"))
-        folder.rename(run_dir / f"replay.set-aside-{index}")
-        print(f"tfa-nets: the replay checkpoints moved to {run_dir / f'replay.set-aside-{index}'}; the run "
-              "continues with an empty replay.", file=sys.stderr, flush=True)
 
 
 def capture_rng_states(train_envs, collect_policy, time_step=None) -> dict:
@@ -247,8 +179,3 @@ def restore_rng_states(states: dict, train_envs, collect_policy):
     return tf.nest.pack_sequence_as(spec, flat)
 
 
-def record_resume(run_dir: Path, state: LoopState, replay_items_loaded: int) -> None:
-    """Appends this resume to the state and to `resumes.json`."""
-    state.resumes.append({"env_steps": state.env_steps, "updates": state.updates,
-                          "replay_items_saved": state.replay_items, "replay_items_loaded": replay_items_loaded})
-    write_json(run_dir / "resumes.json", {"resumes": state.resumes})

@@ -23,7 +23,7 @@ from tf_agents.utils import nest_utils
 
 from tfa_custom_nets.training.builders import make_env
 from tfa_custom_nets.training.compiled_policy import CompiledPyPolicy
-from tfa_custom_nets.training.run_files import MetricsLog, plot_learning_curve, rss_mb
+from tfa_custom_nets.training.metrics import MetricsLog, plot_learning_curve, rss_mb
 
 
 class UniformRandomPyPolicy(py_policy.PyPolicy):

@@ -21,12 +21,11 @@ from tfa_custom_nets.training.checkpoints import (
     LoopState,
     RunCheckpoint,
     capture_rng_states,
-    record_resume,
     restore_rng_states,
 )
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.evaluation import Evaluations, next_mark
-from tfa_custom_nets.training.run_files import write_json
+from tfa_custom_nets.training.run_dir import record_resume, write_json
 
 
 def env_threshold(config: TrainConfig, env) -> float | None:

@@ -1,7 +1,9 @@
-"""Process setup before a role builds anything: TensorFlow's thread pools and every random seed."""
+"""The process a role runs in: TensorFlow's thread pools and every random seed (set before anything is built),
+and freed memory handed back to the OS."""
 
 from __future__ import annotations
 
+import ctypes
 import random
 import warnings
 
@@ -32,3 +34,17 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     tf.random.set_seed(seed)
+
+
+def release_free_memory() -> None:
+    """Asks glibc to hand freed heap pages back to the OS (`malloc_trim(0)`); a no-op elsewhere.
+
+    A Reverb checkpoint serializes the whole table, and the allocator keeps the freed buffers
+    for reuse, which showed as ~80 MiB steps in a run's resident memory at some checkpoints.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)

@@ -20,12 +20,12 @@ from tqdm import tqdm  # the console bar: tqdm.auto would want ipywidgets in not
 
 from tfa_custom_nets.replay import make_replay, require_reverb
 from tfa_custom_nets.training.builders import make_agent_for_env, make_train_envs
-from tfa_custom_nets.training.checkpoints import LoopState, prepare_run_dir, read_loop_state, set_replay_aside
+from tfa_custom_nets.training.checkpoints import LoopState, read_loop_state
 from tfa_custom_nets.training.collection import Collector
 from tfa_custom_nets.training.config import TrainConfig
 from tfa_custom_nets.training.loop_core import LoopCore, env_threshold
 from tfa_custom_nets.training.process import seed_everything, set_tf_threads
-from tfa_custom_nets.training.run_files import guarded_run_dir, sigint_ignored
+from tfa_custom_nets.training.run_dir import guarded_run_dir, prepare_run_dir, set_replay_aside, sigint_ignored
 from tfa_custom_nets.training.update_step import Updater, make_train_step
 
 

@@ -16,8 +16,7 @@ from tfa_custom_nets.training.kinds.dqn import DqnFamily
 
 
 class C51(DqnFamily):
-    """c51: TF-Agents' CategoricalDqnAgent, a return distribution per Discrete action (options: num_atoms,
-    min_q_value, max_q_value)."""
+    """c51: TF-Agents' CategoricalDqnAgent, a return distribution per Discrete action."""
 
     name = "c51"
     writes_priorities = False  # its loss is a cross-entropy: TF-Agents reports no per-item TD error

@@ -15,8 +15,7 @@ from tfa_custom_nets.training.kinds.td3 import DeterministicActorCritic
 
 
 class DDPG(DeterministicActorCritic):
-    """ddpg: TF-Agents' DdpgAgent (flat Box actions), a deterministic Keras actor and a Keras Q(s, a) critic
-    (options: ou_stddev, ou_damping)."""
+    """ddpg: TF-Agents' DdpgAgent (flat Box actions), a deterministic Keras actor and a Keras Q(s, a) critic."""
 
     name = "ddpg"
     options = {"ou_stddev": 0.2, "ou_damping": 0.15}

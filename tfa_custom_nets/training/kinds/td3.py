@@ -44,8 +44,7 @@ class DeterministicActorCritic(AgentKind):
 
 
 class TD3(DeterministicActorCritic):
-    """td3: TF-Agents' Td3Agent (flat Box actions), a deterministic Keras actor and two Keras Q(s, a) critics
-    (options: exploration_noise, policy_delay, target_noise, noise_clip)."""
+    """td3: TF-Agents' Td3Agent (flat Box actions), a deterministic Keras actor and two Keras Q(s, a) critics."""
 
     name = "td3"
     options = {"exploration_noise": 0.1, "policy_delay": 2, "target_noise": 0.2, "noise_clip": 0.5}

@@ -1,49 +1,27 @@
-"""What a run writes: its directory, metrics (CSV + TensorBoard), summary and plot."""
+"""The run directory: made, marked and claimed by one process (its lock), prepared for a new run or a resume,
+and the storage errors it can meet. What the config in it may name is `run_config.py`'s rule; its metrics are
+`metrics.py`'s; its checkpoints `checkpoints.py`'s."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import ctypes
 import datetime
 import errno
 import json
-import math
 import os
 import re
 import shutil
 import signal
+import sys
 import threading
 import traceback
 from pathlib import Path
 
 import tensorflow as tf
 
-METRIC_FIELDS = ["env_steps", "updates", "train_seconds", "eval_mean", "eval_std", "eval_min",
-                 "eval_max", "train_return", "epsilon", "loss", "env_steps_per_s", "rss_mb"]
-
-
-def rss_mb() -> float:
-    """This process's resident memory in MiB (Linux `/proc`; NaN elsewhere)."""
-    statm = Path("/proc/self/statm")
-    if not statm.exists():
-        return float("nan")
-    return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def release_free_memory() -> None:
-    """Asks glibc to hand freed heap pages back to the OS (`malloc_trim(0)`); a no-op elsewhere.
-
-    A Reverb checkpoint serializes the whole table, and the allocator keeps the freed buffers
-    for reuse, which showed as ~80 MiB steps in a run's resident memory at some checkpoints.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
+from tfa_custom_nets.training.checkpoints import LoopState, latest_checkpoint, use_readable_checkpoint
+from tfa_custom_nets.training.config import TrainConfig
+from tfa_custom_nets.training.run_config import portable_config
 
 RUN_LOCK = "run.lock"  # holds the pid of the process running in the directory
 RUN_MARKER = ".tfa-nets-run"  # written first into every directory this library makes a run of
@@ -258,92 +236,71 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _number(text: str):
-    if text in ("", "None"):
-        return None
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
+def resumable_run_dir(run_dir: str | Path) -> Path:
+    """`run_dir` if it holds an unfinished run with a usable checkpoint, else a ValueError that says why.
 
-
-class MetricsLog:
-    """Appends rows to `metrics.csv` and the same scalars to TensorBoard.
-
-    `resume_before=N` continues an existing log: rows from env step N on (written after the
-    checkpoint being resumed, so about to be redone) are dropped, the rest kept.
+    Folders a kill left half-written (`checkpoints/*_temp`) are removed; a newest checkpoint that
+    cannot be read (truncated `.data` or `.index`) gives way to the previous one, and a line says so.
     """
-
-    def __init__(self, run_dir: Path, resume_before: int | None = None):
-        self.rows: list[dict] = []
-        self._csv_path = run_dir / "metrics.csv"
-        if resume_before is not None and self._csv_path.exists():
-            try:
-                with self._csv_path.open(newline="") as f:
-                    reader = csv.DictReader(f)
-                    if reader.fieldnames != METRIC_FIELDS:
-                        raise ValueError(f"its header is {reader.fieldnames}, expected {METRIC_FIELDS}")
-                    rows = [{k: _number(v) for k, v in row.items()} for row in reader]
-            except (ValueError, TypeError, csv.Error) as error:
-                raise ValueError(f"cannot resume: {self._csv_path} is not the metrics file this run wrote ({error}). "
-                                 "Restore it, or move it away to resume without the evaluations before the "
-                                 "checkpoint.") from error
-            self.rows = [row for row in rows if row["env_steps"] < resume_before]
-        tmp = self._csv_path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, METRIC_FIELDS)
-            writer.writeheader()
-            writer.writerows(self.rows)
-        os.replace(tmp, self._csv_path)
-        self._writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
-
-    def add(self, row: dict) -> None:
-        row = {k: row.get(k) for k in METRIC_FIELDS}
-        self.rows.append(row)
-        with self._csv_path.open("a", newline="") as f:
-            csv.DictWriter(f, METRIC_FIELDS).writerow(row)
-        with self._writer.as_default(step=row["env_steps"]):
-            for key, value in row.items():
-                if key != "env_steps" and value is not None and math.isfinite(value):
-                    tf.summary.scalar(key, value)
-        self._writer.flush()
-
-    def close(self) -> None:
-        self._writer.close()
+    path = Path(run_dir)
+    if not (path / "config.json").is_file():
+        raise ValueError(f"cannot resume {path}: no config.json there (is it a run directory?).")
+    if not (path / RUN_MARKER).is_file():  # a resume removes half-written checkpoint folders: only in our own runs
+        raise ValueError(f"cannot resume {path}: it is not marked as a tfa-nets run directory (no {RUN_MARKER}), so "
+                         f"nothing in it is touched. If a tfa-nets version before the marker made it, create the "
+                         f"marker (`touch {path / RUN_MARKER}`) and resume again.")
+    if (path / "summary.json").is_file():
+        raise ValueError(f"cannot resume {path}: the run finished (summary.json is written).")
+    if latest_checkpoint(path) is None:
+        raise ValueError(f"cannot resume {path}: it has no checkpoint yet; start it again with the same --run-dir.")
+    for partial in (path / "checkpoints").glob("*_temp*"):
+        if partial.is_dir():
+            shutil.rmtree(partial)
+    use_readable_checkpoint(path / "checkpoints")
+    return path
 
 
-def plot_learning_curve(rows: list[dict], threshold: float | None, title: str, path: Path) -> None:
-    """Greedy eval mean +- std and the training return, against env steps."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def prepare_run_dir(config: TrainConfig, resume: bool = False, may_hold: tuple[str, ...] = (),
+                    claim: bool = True) -> tuple[Path, TrainConfig]:
+    """The run directory, claimed for this process (unless `claim` is False: a launcher prepares it
+    for its learner), and the config the run uses.
 
-    steps = [r["env_steps"] for r in rows]
-    mean = [r["eval_mean"] for r in rows]
-    std = [r["eval_std"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, mean, marker="o", label="greedy eval mean")
-    ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
-                    alpha=0.2)
-    train = [(r["env_steps"], r["train_return"]) for r in rows if r["train_return"] is not None]
-    if train:
-        ax.plot(*zip(*train), alpha=0.6, label="training return (last 10 episodes)")
-    if threshold is not None:
-        ax.axhline(threshold, color="gray", linestyle="--", label=f"threshold {threshold:g}")
-    ax.set(xlabel="env steps", ylabel="episode return", title=title)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    A resume checks `config.run_dir`. A new run creates its directory, copies the source files the
+    config names (an env factory, a model function) into `sources/`, and writes `config.json`
+    naming those copies relative to the run directory, so the directory can be moved and still
+    evaluated and resumed.
+    """
+    if resume:
+        run_dir = resumable_run_dir(config.run_dir)
+        if claim:
+            claim_run_dir(run_dir)
+        return run_dir, config
+    run_dir = make_run_dir(config.run_dir, config.env.id, config.name, config.seed, may_hold, claim)
+    config = config.replace(run_dir=str(run_dir))
+    stored, config = portable_config(config, run_dir)
+    write_json(run_dir / "config.json", stored.to_dict())
+    return run_dir, config
 
 
-def machine() -> dict:
-    """The machine a result came from: CPU model, cores, Python and TensorFlow versions."""
-    import platform
 
-    import tensorflow as tf
+def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
+    """For a resume with an empty replay: the replay's own checkpoints (Reverb's) (if any are left) move
+    to `replay.set-aside-N/`, kept rather than deleted, so the resumed server starts with none."""
+    if config.replay_capabilities.restored_from != "own_files":
+        raise ValueError(f"--empty-replay: this run's replay ({config.replay_backend}) is saved inside its checkpoint, "
+                         "so it cannot be missing; resume without --empty-replay.")
+    folder = run_dir / "replay"
+    if folder.is_dir() and any(folder.iterdir()):
+        index = 1 + sum(1 for _ in run_dir.glob("replay.set-aside-*"))
+        folder.rename(run_dir / f"replay.set-aside-{index}")
+        print(f"tfa-nets: the replay checkpoints moved to {run_dir / f'replay.set-aside-{index}'}; the run "
+              "continues with an empty replay.", file=sys.stderr, flush=True)
 
-    cpuinfo = Path("/proc/cpuinfo")
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")), "") if cpuinfo.exists() else ""
-    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "platform": platform.platform()}
+
+
+def record_resume(run_dir: Path, state: LoopState, replay_items_loaded: int) -> None:
+    """Appends this resume to the state and to `resumes.json`."""
+    state.resumes.append({"env_steps": state.env_steps, "updates": state.updates,
+                          "replay_items_saved": state.replay_items, "replay_items_loaded": replay_items_loaded})
+    write_json(run_dir / "resumes.json", {"resumes": state.resumes})
