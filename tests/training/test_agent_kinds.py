@@ -186,3 +186,19 @@ def test_td3_ddpg_and_c51_train_through_the_loop_and_export_a_greedy_policy(tmp_
 
 def config_obs_shape(config: TrainConfig):
     return {"Pendulum-v1": (3,), "CartPole-v1": (4,)}[config.env.id]
+
+
+class Dqn2(agent_kind("dqn").__class__):
+    """dqn2: DqnAgent again, registered from outside the package (a test of the registry alone)."""
+
+    name = "dqn2"
+
+
+def test_a_kind_registered_from_its_own_module_trains_with_nothing_else_changed(monkeypatch, tmp_path):
+    monkeypatch.setitem(KINDS, "dqn2", f"{__name__}:Dqn2")
+    config = override(TrainConfig(), ["agent.kind='dqn2'", "total_env_steps=300", "replay.learning_starts=100",
+                                      "replay.batch_size=16", "eval_interval=300", "eval_episodes=2",
+                                      "network.kwargs={'hidden_units': [16]}", "progress=False",
+                                      f"run_dir={str(tmp_path / 'run')!r}"])
+    assert config.kind.name == "dqn2" and config.kind.epsilon_greedy
+    assert train_eval(config)["updates"] == 50

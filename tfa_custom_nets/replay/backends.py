@@ -75,8 +75,8 @@ class ReplayBackend(Protocol):
 
 @dataclass(frozen=True)
 class Backend:
-    """A registered backend: where its class lives (`module:Class` under `tfa_custom_nets.replay`) and what it
-    can do."""
+    """A registered backend: where its class lives (`module:Class` under `tfa_custom_nets.replay`, or a dotted
+    module path of one's own) and what it can do."""
 
     target: str
     capabilities: Capabilities
@@ -96,8 +96,11 @@ BACKENDS = {
     "rollout": Backend("rollout:RolloutReplay", Capabilities(on_policy=True), "the rollout",
                        "holds the latest rollout only"),
 }
-CHOOSABLE = tuple(name for name, backend in BACKENDS.items() if not backend.capabilities.on_policy)
-"""The values `replay.backend` takes besides `auto` (an on-policy kind always gets its rollout)."""
+
+
+def choosable() -> tuple[str, ...]:
+    """The values `replay.backend` takes besides `auto` (an on-policy kind always gets its rollout)."""
+    return tuple(name for name, backend in BACKENDS.items() if not backend.capabilities.on_policy)
 
 
 NEED_LABELS = {"prioritized": "prioritized replay", "rate_limited": "samples_per_insert"}
@@ -122,7 +125,7 @@ def choose_backend(config) -> str:
         return next(name for name, backend in BACKENDS.items() if backend.capabilities.on_policy)
     if config.replay.backend != "auto":
         return config.replay.backend
-    return next(name for name in CHOOSABLE if fits(name, config.replay))
+    return next(name for name in choosable() if fits(name, config.replay))
 
 
 def capabilities_of(config) -> Capabilities:
@@ -130,6 +133,7 @@ def capabilities_of(config) -> Capabilities:
 
 
 def backend_class(name: str):
-    """The class registered as `name` (its module imported now)."""
+    """The class registered as `name` (its module imported now): `module:Class` under `tfa_custom_nets.replay`, or
+    a dotted module path of one's own (`my_package.my_replay:MyReplay`)."""
     module, _, cls = BACKENDS[name].target.partition(":")
-    return getattr(importlib.import_module(f"tfa_custom_nets.replay.{module}"), cls)
+    return getattr(importlib.import_module(module if "." in module else f"tfa_custom_nets.replay.{module}"), cls)

@@ -16,10 +16,10 @@ from typing import Any
 
 from tfa_custom_nets.replay.backends import (
     BACKENDS,
-    CHOOSABLE,
     NEED_LABELS,
     Capabilities,
     capabilities_of,
+    choosable,
     choose_backend,
     fits,
 )
@@ -127,11 +127,11 @@ class ReplayConfig:
         require(self.learning_starts >= self.batch_size,
                 f"replay.learning_starts ({self.learning_starts}) must be >= replay.batch_size "
                 f"({self.batch_size}): the first batch is sampled from those steps.")
-        require(self.backend == "auto" or self.backend in CHOOSABLE,
-                f"replay.backend must be one of {('auto', *CHOOSABLE)}, got {self.backend!r}.")
+        require(self.backend == "auto" or self.backend in choosable(),
+                f"replay.backend must be one of {('auto', *choosable())}, got {self.backend!r}.")
         if self.backend != "auto" and not fits(self.backend, self):
             lacking = [need for need in NEED_LABELS if not getattr(BACKENDS[self.backend].capabilities, need)]
-            able = [name for name in CHOOSABLE if fits(name, self)]
+            able = [name for name in choosable() if fits(name, self)]
             require(False, f"replay.backend={self.backend!r} {BACKENDS[self.backend].summary}; "
                            f"{' and '.join(NEED_LABELS[need] for need in lacking)} need "
                            f"{' or '.join(BACKENDS[name].label for name in able)}: "

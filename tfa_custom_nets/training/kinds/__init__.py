@@ -10,7 +10,8 @@
     td3.py      td3 (Td3Agent around KerasActorNetwork and KerasCriticNetwork)
     ddpg.py     ddpg (DdpgAgent around the same networks)
 
-A new kind is a new module with one `AgentKind` subclass and one line in `KINDS`; `tfa-nets kinds` lists them.
+A new kind is a new module with one `AgentKind` subclass and one line in `KINDS` (`"name": "module:Class"` for a
+module here, or a dotted path, `"my_package.my_kind:MyKind"`, for one's own); `tfa-nets kinds` lists them.
 Modules load when their kind is first asked for.
 """
 
@@ -40,8 +41,9 @@ def agent_kind(name: str) -> AgentKind:
     if kind is None:
         if name not in KINDS:
             raise ValueError(f"agent.kind must be one of {tuple(KINDS)}, got {name!r}.")
-        module, _, cls = KINDS[name].partition(":")
-        kind = _LOADED[name] = getattr(importlib.import_module(f"{__name__}.{module}"), cls)()
+        module, _, cls = KINDS[name].partition(":")  # a module here, or a dotted path of one's own
+        kind = _LOADED[name] = getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"),
+                                       cls)()
     return kind
 
 

@@ -16,6 +16,7 @@ This module imports no TensorFlow: the config checks it with the class attribute
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable, ClassVar
 
 
@@ -24,7 +25,7 @@ def require(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
-class AgentKind:
+class AgentKind(ABC):
     """One `agent.kind`. Subclasses set the attributes and implement `make_agent` and `optimizer_variables`."""
 
     name: ClassVar[str] = ""
@@ -109,13 +110,13 @@ class AgentKind:
 
     # What the loop builds and asks.
 
+    @abstractmethod
     def make_agent(self, config, time_step_spec, action_spec, model_action_spec, env_steps) -> tuple[Any, Callable]:
         """The initialised TF-Agents agent and its exploration rate (a zero-argument function of `env_steps`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def optimizer_variables(self, agent) -> list[tuple[Any, list]]:
         """Each optimizer the agent steps, with the variables it steps (its slots are made before the loop)."""
-        raise NotImplementedError
 
     def checkpointed(self, agent) -> dict[str, Any]:
         """What the run's checkpoint holds of the agent (networks, optimizers, train step)."""
