@@ -288,8 +288,8 @@ def set_replay_aside(run_dir: Path, config: TrainConfig) -> None:
     """For a resume with an empty replay: the replay's own checkpoints (Reverb's) (if any are left) move
     to `replay.set-aside-N/`, kept rather than deleted, so the resumed server starts with none."""
     if config.replay_capabilities.restored_from != "own_files":
-        raise ValueError(f"--empty-replay: this run's replay ({config.replay_backend}) is saved inside its checkpoint, "
-                         "so it cannot be missing; resume without --empty-replay.")
+        raise ValueError("--empty-replay: this run's replay is in memory and saved inside its checkpoint, so it "
+                         "cannot be missing; resume without --empty-replay.")
     folder = run_dir / "replay"
     if folder.is_dir() and any(folder.iterdir()):
         index = 1 + sum(1 for _ in run_dir.glob("replay.set-aside-*"))

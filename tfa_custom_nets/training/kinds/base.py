@@ -118,6 +118,11 @@ class AgentKind(ABC):
     def optimizer_variables(self, agent) -> list[tuple[Any, list]]:
         """Each optimizer the agent steps, with the variables it steps (its slots are made before the loop)."""
 
+    def q_network(self, config, observation_spec, action_spec, model_action_spec):
+        """The Q-network around the config's Keras model, for the kinds that learn one (the DQN family)."""
+        raise ValueError(f"agent.kind={self.name!r} learns no Q-network of network.model (its model is an actor); "
+                         "make_q_network serves the DQN family: dqn, ddqn, bdq, c51.")
+
     def checkpointed(self, agent) -> dict[str, Any]:
         """What the run's checkpoint holds of the agent (networks, optimizers, train step)."""
         return {"agent": agent}
