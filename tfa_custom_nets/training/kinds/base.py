@@ -11,7 +11,7 @@ never asks which kind it runs: it asks the kind.
     kind.greedy_policy(agent)           # the policy evaluated and saved
     kind.progress(epsilon)              # the progress bar's fields for this kind
 
-This module imports no TensorFlow: the config checks it with the class attributes alone.
+This module imports no TensorFlow; a kind's module does, when the kind is first asked for.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ class AgentKind(ABC):
     critic: ClassVar[str | None] = None
     """What `network.critic_model` builds (`"Q(s, a)"`, `"V(s)"`) with a packaged example; None: no critic."""
     critic_example: ClassVar[str | None] = None
-    action: ClassVar[str] = "discrete"
-    """The actions it takes: `discrete` (Discrete, or MultiDiscrete for branching), `box` (a flat Box), `any`."""
     nested_actions: ClassVar[bool] = False
     """Takes a Dict or Tuple action (one distribution per component)."""
     takes_masks: ClassVar[bool] = False

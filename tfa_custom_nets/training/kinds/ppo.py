@@ -17,7 +17,6 @@ class PPO(AgentKind):
 
     name = "ppo"
     on_policy = True
-    action = "any"
     nested_actions = True
     critic, critic_example = "V(s)", "dense_value_model"
 

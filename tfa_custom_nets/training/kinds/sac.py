@@ -17,7 +17,6 @@ class SAC(AgentKind):
     """sac: TF-Agents' SacAgent (flat Box actions), a Keras actor and two Keras Q(s, a) critics."""
 
     name = "sac"
-    action = "box"
     critic, critic_example = "Q(s, a)", "dense_critic_model"
 
     def make_agent(self, config, time_step_spec, action_spec, model_action_spec, env_steps):

@@ -21,7 +21,6 @@ from tfa_custom_nets.training.kinds.base import AgentKind, require
 class DeterministicActorCritic(AgentKind):
     """A deterministic Keras actor and a Keras Q(s, a) critic: the networks TD3 and DDPG share."""
 
-    action = "box"
     critic, critic_example = "Q(s, a)", "dense_critic_model"
 
     def networks(self, config, time_step_spec, action_spec):
