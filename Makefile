@@ -1,7 +1,7 @@
 # make train: set up a virtual environment (if needed) and train the default experiment (cartpole).
 # make test:  set up the environment (if needed), lint, and run the test suite (notebooks included).
 # make bench: speed measurements; make soak: the 1M-step memory soak (both write benchmarks/results/).
-# make bench-peers: CartPole against Stable-Baselines3, in its own .venv-peers (optional, ~15 minutes).
+# make bench-peers: CartPole (DQN) and Pendulum (TD3) against Stable-Baselines3, in its own .venv-peers (optional, ~45 minutes).
 #
 # Two stacks, picked by the Python that builds the environment (PYTHON=..., else the first supported
 # one found): Python 3.9-3.11 -> the current stack in .venv (TensorFlow 2.15, dm-reverb: everything);
@@ -72,6 +72,7 @@ $(PEERS)/.installed: requirements/peers.txt
 
 bench-peers: stack $(STAMP) $(PEERS)/.installed
 	$(PY) benchmarks/peers.py --peers-python $(PEERS)/bin/python
+	$(PY) benchmarks/peers.py --preset pendulum_td3 --seeds 1 2 3 4 5 --peers-python $(PEERS)/bin/python
 
 # About 30 minutes on 2 cores: 1M env steps of cartpole per replay backend, resident memory every 50k steps.
 soak: stack $(STAMP)

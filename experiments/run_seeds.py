@@ -52,12 +52,16 @@ def main() -> None:
                         help="name of the table and data files written to experiments/<preset>/ (.md and .json)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="seeds trained at once, each in its own process (wall times then share the machine)")
+    parser.add_argument("--from-runs", metavar="STAMP",
+                        help="tabulate the finished runs --runs/<preset>/seed<N>-STAMP instead of training")
     args = parser.parse_args()
 
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = args.from_runs or time.strftime("%Y%m%d-%H%M%S")
     run_dirs = [str(Path(args.runs) / args.preset / f"seed{seed}-{stamp}") for seed in args.seeds]
     jobs = [(args.preset, args.set, seed, run_dir) for seed, run_dir in zip(args.seeds, run_dirs)]
-    if args.jobs > 1:
+    if args.from_runs:
+        summaries = [json.loads((Path(run_dir) / "summary.json").read_text()) for run_dir in run_dirs]
+    elif args.jobs > 1:
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             summaries = list(pool.map(train_seed, *zip(*jobs)))
     else:
@@ -101,6 +105,7 @@ def main() -> None:
                      f"{statistics.median(s['solved_at_seconds'] for s in solved):.1f} s of training."
                      if solved else ".")]
     out = Path(__file__).resolve().parent / args.preset
+    out.mkdir(exist_ok=True)  # a preset's first results
     (out / f"{args.results}.md").write_text("\n".join(lines) + "\n")
     random_policy = {"episodes": len(random_scores), "mean": float(random_scores.mean()),
                      "std": float(random_scores.std())}
