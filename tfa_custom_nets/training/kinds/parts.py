@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 TD_LOSSES = {"huber": common.element_wise_huber_loss, "mse": common.element_wise_squared_loss}
 
 
+def critic_td_loss(config: TrainConfig):
+    """The element-wise TD loss the actor-critic agents (SAC, TD3, DDPG) take for `agent.loss`."""
+    return {"huber": TD_LOSSES["huber"], "mse": tf.math.squared_difference}[config.agent.loss]
+
+
 def mask_splitter(config: TrainConfig):
     """The agent's `observation_and_action_constraint_splitter`: `envs.action_mask_splitter` when the
     env's observations carry a mask (`env.action_mask`), else None."""

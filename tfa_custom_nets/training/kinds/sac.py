@@ -4,7 +4,6 @@ one Adam learning rate for actor, critics and temperature."""
 
 from __future__ import annotations
 
-import tensorflow as tf
 from tf_agents.agents.sac import sac_agent
 from tf_agents.policies import greedy_policy
 
@@ -31,8 +30,7 @@ class SAC(AgentKind):
             actor_optimizer=parts.adam(config), critic_optimizer=parts.adam(config),
             alpha_optimizer=parts.adam(config),
             target_update_tau=agent_config.target_update_tau, target_update_period=agent_config.target_update_period,
-            td_errors_loss_fn={"huber": parts.TD_LOSSES["huber"], "mse": tf.math.squared_difference}[
-                agent_config.loss],
+            td_errors_loss_fn=parts.critic_td_loss(config),
             gamma=agent_config.gamma, gradient_clipping=agent_config.gradient_clipping,
             target_entropy=-float(action_spec.shape[0]) if target_entropy is None else target_entropy,
             train_step_counter=parts.train_step_counter())

@@ -10,7 +10,6 @@ to the actor's action; the targets add clipped noise to the target actor's; the 
 
 from __future__ import annotations
 
-import tensorflow as tf
 from tf_agents.agents.td3 import td3_agent
 
 from tfa_custom_nets.networks import KerasActorNetwork, KerasCriticNetwork
@@ -36,8 +35,7 @@ class DeterministicActorCritic(AgentKind):
         agent_config = config.agent
         return {"actor_optimizer": parts.adam(config), "critic_optimizer": parts.adam(config),
                 "target_update_tau": agent_config.target_update_tau,
-                "td_errors_loss_fn": {"huber": parts.TD_LOSSES["huber"], "mse": tf.math.squared_difference}[
-                    agent_config.loss],
+                "td_errors_loss_fn": parts.critic_td_loss(config),
                 "gamma": agent_config.gamma, "gradient_clipping": agent_config.gradient_clipping,
                 "train_step_counter": parts.train_step_counter()}
 
