@@ -54,6 +54,136 @@ PADDING_Q = -1e9
 """Q-value of the padded entries past a branch's size: below any real value, finite."""
 
 
+def _branch_sizes(action_spec, name: str) -> tuple[int, ...]:
+    """Checks a `(D,)` int action spec with minimum 0 and returns `[n_1, ..., n_D]`."""
+    flat = tf.nest.flatten(action_spec)
+    if len(flat) != 1:
+        raise ValueError(
+            f"{name}: expected one action spec, saw a nest of {len(flat)}: {action_spec}. "
+            "Fix: use one MultiDiscrete space for all the discrete choices.")
+    spec = flat[0]
+    if not spec.dtype.is_integer:
+        raise ValueError(
+            f"{name}: expected an integer (MultiDiscrete) action spec, saw dtype {spec.dtype.name} "
+            f"({spec}). Fix: discretize the continuous action space with "
+            "tfa_custom_nets.envs.DiscretizeActions(env, bins).")
+    if spec.shape.rank != 1:
+        raise ValueError(
+            f"{name}: expected an action spec of shape (D,) (one entry per branch), saw shape "
+            f"{spec.shape.as_list()}. Fix: for one discrete choice use KerasQNetwork; flatten "
+            "a nested MultiDiscrete to (D,).")
+    branches = spec.shape[0]
+    minimum = np.broadcast_to(spec.minimum, (branches,))
+    maximum = np.broadcast_to(spec.maximum, (branches,))
+    if np.any(minimum != 0):
+        raise ValueError(
+            f"{name}: expected action minimum 0 in every branch, saw {minimum.tolist()}. A "
+            "MultiDiscrete with a non-zero start indexes Q-values wrongly. Fix: load the env with "
+            "tfa_custom_nets.envs.load (it shifts `start` to 0), or subtract the start yourself.")
+    return tuple(int(m) + 1 for m in maximum)
+
+
+class BranchingQNetwork(network.Network):
+    """Wraps a Keras model with one Q-head per action dimension; outputs `[B, D, max n_d]`."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, dueling: bool = False,
+                 name: str = "BranchingQNetwork"):
+        """Builds the network and checks the model against the specs.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
+            are the model's input names.
+          action_spec: int `BoundedTensorSpec` of shape `(D,)`, minimum 0, maximum
+            `n_d - 1` per branch (branch sizes may differ).
+          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
+            weights, here and on every `copy()`), or a zero-argument callable that
+            returns a new model (needed for subclassed models). It returns a list of
+            D tensors `[B, n_d]`, or one tensor `[B, sum n_d]` (branch-major).
+          dueling: the model also returns a state value `[B, 1]` after the branch
+            heads (or as the one tensor's last column); the heads are advantages.
+          name: the network's name.
+
+        Raises:
+          ValueError: if the action spec, the model's inputs or its outputs do not
+            fit; the message says what was expected and how to fix it.
+        """
+        _require_keras_2(name)
+        _refuse_action_mask(input_tensor_spec, name)
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        self._branch_sizes = _branch_sizes(action_spec, name)
+        self._dueling = bool(dueling)
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = _declared_input_dtypes(self._model, input_tensor_spec)
+        self._check_output(input_tensor_spec, name)
+        _check_own_variables(self._model, model, _model_inputs(
+            tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,)), self._input_dtypes), name)
+
+    @property
+    def branch_sizes(self) -> list[int]:
+        """Actions per branch, `[n_1, ..., n_D]`."""
+        return list(self._branch_sizes)
+
+    def _check_output(self, input_tensor_spec, name: str) -> None:
+        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._model(_model_inputs(dummy, self._input_dtypes), training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"{name}: the model could not be called on an observation matching "
+                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
+                "dtype match the observation spec.") from error
+        sizes, value = list(self._branch_sizes), [1] if self._dueling else []
+        heads = f"{len(sizes)} heads [B, n_d] with n_d = {sizes}" + (" and a value head [B, 1]" if value else "")
+        if isinstance(outputs, dict):
+            raise ValueError(f"{name}: the model returns a dict; expected a list of {heads}.")
+        if isinstance(outputs, (list, tuple)):
+            widths = [o.shape.as_list()[1:] for o in outputs]
+            if widths != [[n] for n in sizes + value]:
+                raise ValueError(
+                    f"{name}: the model has {len(widths)} heads of shapes {[[None, *w] for w in widths]}; the "
+                    f"action spec has {len(sizes)} branches of sizes {sizes}, so expected {heads}, in branch "
+                    "order. Fix: one Dense(n_d) head per action dimension, or an action spec (MultiDiscrete nvec) that "
+                    "matches the heads.")
+            outputs = outputs[0]
+        else:
+            width = sum(sizes) + len(value)
+            if outputs.shape.as_list() != [1, width]:
+                raise ValueError(
+                    f"{name}: model output has shape [B, {', '.join(map(str, outputs.shape.as_list()[1:]))}]; "
+                    f"expected {heads}, or one tensor [B, {width}] (the heads concatenated in branch order"
+                    f"{', value last' if value else ''}). Fix: end the model with one Dense(n_d) head per branch.")
+        if not outputs.dtype.is_floating:
+            raise ValueError(f"{name}: model output dtype is {outputs.dtype.name}; expected float Q-values.")
+
+    def branch_q_values(self, observation, training=False) -> list[tf.Tensor]:
+        """The D per-branch Q-value tensors `[B, n_d]`, unpadded."""
+        outputs = self._model(_model_inputs(observation, self._input_dtypes), training=training)
+        if isinstance(outputs, (list, tuple)):
+            heads = list(outputs)
+        else:
+            heads = tf.split(outputs, list(self._branch_sizes) + ([1] if self._dueling else []), axis=-1)
+        if not self._dueling:
+            return heads
+        value = heads.pop()
+        return [value + a - tf.reduce_mean(a, axis=-1, keepdims=True) for a in heads]
+
+    def create_variables(self, input_tensor_spec=None, **kwargs):
+        """Builds the network from zeros (see `_output_spec_from_zeros`); returns its output spec."""
+        return _output_spec_from_zeros(self, input_tensor_spec, **kwargs)
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward: no dependence on episode boundaries
+        widest = max(self._branch_sizes)
+        padded = [tf.pad(q, [[0, 0], [0, widest - n]], constant_values=PADDING_Q)
+                  for q, n in zip(self.branch_q_values(observation, training), self._branch_sizes)]
+        return tf.stack(padded, axis=1), network_state
+
+
+# ---- Generated by `make vendor` from tfa_custom_nets/networks/_shared.py: the checks every network file
+# shares, copied so that this file stands alone. Edit them there and run `make vendor`; a test fails
+# when this block and the source differ. ----
+
 def _require_keras_2(name: str) -> None:
     """TF-Agents' networks are Keras 2 layers; on TensorFlow >= 2.16, `tf.keras` is Keras 3 unless
     the `tf-keras` package is installed and `TF_USE_LEGACY_KERAS=1` is set before TensorFlow loads."""
@@ -74,15 +204,6 @@ def _refuse_action_mask(input_tensor_spec, name: str) -> None:
             "and the agent would never apply. Fix: build the network with observation_spec['observation'] and "
             "give the agent observation_and_action_constraint_splitter=tfa_custom_nets.envs.action_mask_splitter "
             "(or a splitter of your own).")
-
-
-def _output_spec_from_zeros(net: network.Network, input_tensor_spec, **kwargs):
-    """The network's output spec from a call on zeros. TF-Agents' `create_variables` calls it on a
-    random sample of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler
-    overflows on uint8 specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
-    zeros = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
-    outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
-    return tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
 
 
 def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
@@ -108,6 +229,7 @@ def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
     raise ValueError(
         f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
         "zero-argument callable that builds one.")
+
 
 def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
     """Refuses recurrent or stateful layers and a fixed batch size: this network is called on one
@@ -144,36 +266,6 @@ def _check_own_variables(built: tf.keras.Model, model: ModelOrBuilder, inputs, n
             f"{sorted(set(foreign))[:4]}. A layer created outside the model never trains with it and the "
             "target network would share it. Fix: create every layer inside the model (or inside the "
             "builder you pass), not once outside it.")
-
-
-
-def _branch_sizes(action_spec, name: str) -> tuple[int, ...]:
-    """Checks a `(D,)` int action spec with minimum 0 and returns `[n_1, ..., n_D]`."""
-    flat = tf.nest.flatten(action_spec)
-    if len(flat) != 1:
-        raise ValueError(
-            f"{name}: expected one action spec, saw a nest of {len(flat)}: {action_spec}. "
-            "Fix: use one MultiDiscrete space for all the discrete choices.")
-    spec = flat[0]
-    if not spec.dtype.is_integer:
-        raise ValueError(
-            f"{name}: expected an integer (MultiDiscrete) action spec, saw dtype {spec.dtype.name} "
-            f"({spec}). Fix: discretize the continuous action space with "
-            "tfa_custom_nets.envs.DiscretizeActions(env, bins).")
-    if spec.shape.rank != 1:
-        raise ValueError(
-            f"{name}: expected an action spec of shape (D,) (one entry per branch), saw shape "
-            f"{spec.shape.as_list()}. Fix: for one discrete choice use KerasQNetwork; flatten "
-            "a nested MultiDiscrete to (D,).")
-    branches = spec.shape[0]
-    minimum = np.broadcast_to(spec.minimum, (branches,))
-    maximum = np.broadcast_to(spec.maximum, (branches,))
-    if np.any(minimum != 0):
-        raise ValueError(
-            f"{name}: expected action minimum 0 in every branch, saw {minimum.tolist()}. A "
-            "MultiDiscrete with a non-zero start indexes Q-values wrongly. Fix: load the env with "
-            "tfa_custom_nets.envs.load (it shifts `start` to 0), or subtract the start yourself.")
-    return tuple(int(m) + 1 for m in maximum)
 
 
 def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
@@ -217,122 +309,38 @@ def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
                 f"the model.{hint}")
 
 
-class BranchingQNetwork(network.Network):
-    """Wraps a Keras model with one Q-head per action dimension; outputs `[B, D, max n_d]`."""
+def _declared_input_dtypes(model: tf.keras.Model, input_tensor_spec):
+    """The float dtypes the model's inputs declare, to cast float observations to (float64 observations into
+    a float32 model); None for a subclassed model, which declares no inputs."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return None
+    if isinstance(input_tensor_spec, dict):
+        return {k: model.inputs[model.input_names.index(k)].dtype for k in input_tensor_spec}
+    return model.inputs[0].dtype
 
-    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, dueling: bool = False,
-                 name: str = "BranchingQNetwork"):
-        """Builds the network and checks the model against the specs.
 
-        Args:
-          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
-            are the model's input names.
-          action_spec: int `BoundedTensorSpec` of shape `(D,)`, minimum 0, maximum
-            `n_d - 1` per branch (branch sizes may differ).
-          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
-            weights, here and on every `copy()`), or a zero-argument callable that
-            returns a new model (needed for subclassed models). It returns a list of
-            D tensors `[B, n_d]`, or one tensor `[B, sum n_d]` (branch-major).
-          dueling: the model also returns a state value `[B, 1]` after the branch
-            heads (or as the one tensor's last column); the heads are advantages.
-          name: the network's name.
+def _model_inputs(observation, dtypes):
+    """The observation cast to the dtypes `_declared_input_dtypes` found (unchanged where they agree)."""
+    if dtypes is None:
+        return observation
 
-        Raises:
-          ValueError: if the action spec, the model's inputs or its outputs do not
-            fit; the message says what was expected and how to fix it.
-        """
-        _require_keras_2(name)
-        _refuse_action_mask(input_tensor_spec, name)
-        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
-        self._branch_sizes = _branch_sizes(action_spec, name)
-        self._dueling = bool(dueling)
-        self._model = _fresh_model(model, name)
-        _check_inputs(self._model, input_tensor_spec, name)
-        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
-        self._check_output(input_tensor_spec, name)
-        _check_own_variables(self._model, model, self._model_inputs(
-            tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))), name)
-
-    @property
-    def branch_sizes(self) -> list[int]:
-        """Actions per branch, `[n_1, ..., n_D]`."""
-        return list(self._branch_sizes)
-
-    def _declared_input_dtypes(self, input_tensor_spec):
-        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
-        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
-            return None
-        if isinstance(input_tensor_spec, dict):
-            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
-                    for k in input_tensor_spec}
-        return self._model.inputs[0].dtype
-
-    def _check_output(self, input_tensor_spec, name: str) -> None:
-        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
-        try:
-            outputs = self._model(self._model_inputs(dummy), training=False)
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            raise ValueError(
-                f"{name}: the model could not be called on an observation matching "
-                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
-                "dtype match the observation spec.") from error
-        sizes, value = list(self._branch_sizes), [1] if self._dueling else []
-        heads = f"{len(sizes)} heads [B, n_d] with n_d = {sizes}" + (" and a value head [B, 1]" if value else "")
-        if isinstance(outputs, dict):
-            raise ValueError(f"{name}: the model returns a dict; expected a list of {heads}.")
-        if isinstance(outputs, (list, tuple)):
-            widths = [o.shape.as_list()[1:] for o in outputs]
-            if widths != [[n] for n in sizes + value]:
-                raise ValueError(
-                    f"{name}: the model has {len(widths)} heads of shapes {[[None, *w] for w in widths]}; the "
-                    f"action spec has {len(sizes)} branches of sizes {sizes}, so expected {heads}, in branch "
-                    "order. Fix: one Dense(n_d) head per action dimension, or an action spec (MultiDiscrete nvec) that "
-                    "matches the heads.")
-            outputs = outputs[0]
-        else:
-            width = sum(sizes) + len(value)
-            if outputs.shape.as_list() != [1, width]:
-                raise ValueError(
-                    f"{name}: model output has shape [B, {', '.join(map(str, outputs.shape.as_list()[1:]))}]; "
-                    f"expected {heads}, or one tensor [B, {width}] (the heads concatenated in branch order"
-                    f"{', value last' if value else ''}). Fix: end the model with one Dense(n_d) head per branch.")
-        if not outputs.dtype.is_floating:
-            raise ValueError(f"{name}: model output dtype is {outputs.dtype.name}; expected float Q-values.")
-
-    def _model_inputs(self, observation):
-        dtypes = self._input_dtypes
-        if dtypes is None:
-            return observation
-        if isinstance(observation, dict):
-            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
-        return self._cast(observation, dtypes)
-
-    @staticmethod
-    def _cast(value, dtype):
+    def cast(value, dtype):
         return tf.cast(value, dtype) if value.dtype != dtype else value
 
-    def branch_q_values(self, observation, training=False) -> list[tf.Tensor]:
-        """The D per-branch Q-value tensors `[B, n_d]`, unpadded."""
-        outputs = self._model(self._model_inputs(observation), training=training)
-        if isinstance(outputs, (list, tuple)):
-            heads = list(outputs)
-        else:
-            heads = tf.split(outputs, list(self._branch_sizes) + ([1] if self._dueling else []), axis=-1)
-        if not self._dueling:
-            return heads
-        value = heads.pop()
-        return [value + a - tf.reduce_mean(a, axis=-1, keepdims=True) for a in heads]
+    if isinstance(observation, dict):
+        return {k: cast(v, dtypes[k]) for k, v in observation.items()}
+    return cast(observation, dtypes)
 
-    def create_variables(self, input_tensor_spec=None, **kwargs):
-        """Builds the network (from zeros: see `_output_spec_from_zeros`); returns its output spec."""
-        if self._network_output_spec is None:
-            spec = self.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
-            self._network_output_spec = _output_spec_from_zeros(self, spec, **kwargs)
-        return self._network_output_spec
 
-    def call(self, observation, step_type=None, network_state=(), training=False):
-        del step_type  # feed-forward: no dependence on episode boundaries
-        widest = max(self._branch_sizes)
-        padded = [tf.pad(q, [[0, 0], [0, widest - n]], constant_values=PADDING_Q)
-                  for q, n in zip(self.branch_q_values(observation, training), self._branch_sizes)]
-        return tf.stack(padded, axis=1), network_state
+def _output_spec_from_zeros(net: network.Network, input_tensor_spec=None, **kwargs):
+    """Builds `net` once and returns its output spec, from a call on zeros: what a network's
+    `create_variables` returns. TF-Agents' own `create_variables` calls the network on a random sample
+    of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler overflows on uint8
+    specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
+    if net._network_output_spec is None:  # pylint: disable=protected-access
+        spec = net.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
+        zeros = tensor_spec.zero_spec_nest(spec, outer_dims=(1,))
+        outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
+        net._network_output_spec = tf.nest.map_structure(  # pylint: disable=protected-access
+            lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
+    return net._network_output_spec  # pylint: disable=protected-access

@@ -49,6 +49,112 @@ from tf_agents.specs import tensor_spec
 ModelOrBuilder = Union[tf.keras.Model, Callable[[], tf.keras.Model]]
 
 
+def _joint_sizes(action_spec, branch_sizes, max_joint_actions: int, name: str) -> tuple:
+    """Checks the scalar joint spec against the branch sizes; returns the sizes as a tuple."""
+    flat = tf.nest.flatten(action_spec)
+    spec = flat[0]
+    if len(flat) != 1 or not spec.dtype.is_integer or spec.shape.rank != 0:
+        raise ValueError(
+            f"{name}: expected a scalar int action spec (the joint index), saw {action_spec}. Fix: wrap the "
+            "MultiDiscrete env in tfa_custom_nets.envs.JointActionWrapper, or use BranchingQNetwork for a "
+            "(D,) action spec.")
+    sizes = tuple(int(n) for n in branch_sizes)
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"{name}: branch_sizes must be positive ints, one per action dimension, got {branch_sizes}.")
+    joint = int(np.prod(sizes, dtype=np.float64))
+    if joint > max_joint_actions:
+        raise ValueError(
+            f"{name}: {len(sizes)} branches of sizes {list(sizes)} make {joint} joint actions, more than "
+            f"max_joint_actions={max_joint_actions}: too many to materialise. Fix: use BranchingQNetwork with "
+            f"tfa_custom_nets.agents.BranchingDqnAgent, which needs only {sum(sizes)} outputs.")
+    minimum, maximum = int(np.min(spec.minimum)), int(np.max(spec.maximum))
+    if minimum != 0 or maximum + 1 != joint:
+        raise ValueError(
+            f"{name}: the action spec covers [{minimum}, {maximum}] but branch_sizes {list(sizes)} give joint "
+            f"actions [0, {joint - 1}]. Fix: pass the JointActionWrapper env's action spec and its `nvec`.")
+    return sizes
+
+
+class JointQNetwork(network.Network):
+    """Joint Q-values `[B, prod n_d]` as sums of a branch model's per-dimension values."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, branch_sizes: Sequence[int],
+                 max_joint_actions: int = 10_000, name: str = "JointQNetwork"):
+        """Builds the network and checks the model against the specs.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
+            are the model's input names.
+          action_spec: the scalar int joint-action spec, `[0, prod(branch_sizes) - 1]`.
+          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
+            weights, here and on every `copy()`), or a zero-argument callable that
+            returns a new model. It returns a list of D tensors `[B, n_d]`, or one
+            tensor `[B, sum n_d]` (branch-major).
+          branch_sizes: `[n_1, ..., n_D]`, the MultiDiscrete `nvec` the joint index ravels.
+          max_joint_actions: refuse larger joint spaces (they are materialised per step).
+          name: the network's name.
+
+        Raises:
+          ValueError: if the action spec, the model's inputs or its outputs do not
+            fit; the message says what was expected and how to fix it.
+        """
+        _require_keras_2(name)
+        _refuse_action_mask(input_tensor_spec, name)
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        self._branch_sizes = _joint_sizes(action_spec, branch_sizes, max_joint_actions, name)
+        # Row j: the per-branch actions of joint index j (C order, as JointActionWrapper).
+        self._combinations = np.stack(np.unravel_index(np.arange(int(np.prod(self._branch_sizes))),
+                                                       self._branch_sizes), axis=1).astype(np.int32)
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = _declared_input_dtypes(self._model, input_tensor_spec)
+        self._check_output(input_tensor_spec, name)
+        _check_own_variables(self._model, model, _model_inputs(
+            tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,)), self._input_dtypes), name)
+
+    @property
+    def branch_sizes(self) -> list:
+        return list(self._branch_sizes)
+
+    def _check_output(self, input_tensor_spec, name: str) -> None:
+        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._model(_model_inputs(dummy, self._input_dtypes), training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"{name}: the model could not be called on an observation matching "
+                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
+                "dtype match the observation spec.") from error
+        sizes = list(self._branch_sizes)
+        if isinstance(outputs, (list, tuple)):
+            widths = [o.shape.as_list()[1:] for o in outputs]
+            ok, first = widths == [[n] for n in sizes], outputs[0]
+        else:
+            widths, ok, first = outputs.shape.as_list()[1:], outputs.shape.as_list() == [1, sum(sizes)], outputs
+        if not ok:
+            raise ValueError(
+                f"{name}: the model outputs {widths}; branch_sizes {sizes} need {len(sizes)} heads [B, n_d] in "
+                f"branch order, or one tensor [B, {sum(sizes)}]. Fix: one Dense(n_d) head per action dimension.")
+        if not first.dtype.is_floating:
+            raise ValueError(f"{name}: model output dtype is {first.dtype.name}; expected float Q-values.")
+
+    def create_variables(self, input_tensor_spec=None, **kwargs):
+        """Builds the network from zeros (see `_output_spec_from_zeros`); returns its output spec."""
+        return _output_spec_from_zeros(self, input_tensor_spec, **kwargs)
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward: no dependence on episode boundaries
+        outputs = self._model(_model_inputs(observation, self._input_dtypes), training=training)
+        heads = list(outputs) if isinstance(outputs, (list, tuple)) else tf.split(
+            outputs, list(self._branch_sizes), axis=-1)
+        joint = tf.add_n([tf.gather(q, self._combinations[:, d], axis=1) for d, q in enumerate(heads)])
+        return joint, network_state
+
+
+# ---- Generated by `make vendor` from tfa_custom_nets/networks/_shared.py: the checks every network file
+# shares, copied so that this file stands alone. Edit them there and run `make vendor`; a test fails
+# when this block and the source differ. ----
+
 def _require_keras_2(name: str) -> None:
     """TF-Agents' networks are Keras 2 layers; on TensorFlow >= 2.16, `tf.keras` is Keras 3 unless
     the `tf-keras` package is installed and `TF_USE_LEGACY_KERAS=1` is set before TensorFlow loads."""
@@ -69,15 +175,6 @@ def _refuse_action_mask(input_tensor_spec, name: str) -> None:
             "and the agent would never apply. Fix: build the network with observation_spec['observation'] and "
             "give the agent observation_and_action_constraint_splitter=tfa_custom_nets.envs.action_mask_splitter "
             "(or a splitter of your own).")
-
-
-def _output_spec_from_zeros(net: network.Network, input_tensor_spec, **kwargs):
-    """The network's output spec from a call on zeros. TF-Agents' `create_variables` calls it on a
-    random sample of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler
-    overflows on uint8 specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
-    zeros = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
-    outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
-    return tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
 
 
 def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
@@ -103,6 +200,7 @@ def _fresh_model(model: ModelOrBuilder, name: str) -> tf.keras.Model:
     raise ValueError(
         f"{name}: `model` is {type(model).__name__}; expected a tf.keras.Model or a "
         "zero-argument callable that builds one.")
+
 
 def _check_feed_forward(model: tf.keras.Model, name: str) -> None:
     """Refuses recurrent or stateful layers and a fixed batch size: this network is called on one
@@ -139,33 +237,6 @@ def _check_own_variables(built: tf.keras.Model, model: ModelOrBuilder, inputs, n
             f"{sorted(set(foreign))[:4]}. A layer created outside the model never trains with it and the "
             "target network would share it. Fix: create every layer inside the model (or inside the "
             "builder you pass), not once outside it.")
-
-
-
-def _joint_sizes(action_spec, branch_sizes, max_joint_actions: int, name: str) -> tuple:
-    """Checks the scalar joint spec against the branch sizes; returns the sizes as a tuple."""
-    flat = tf.nest.flatten(action_spec)
-    spec = flat[0]
-    if len(flat) != 1 or not spec.dtype.is_integer or spec.shape.rank != 0:
-        raise ValueError(
-            f"{name}: expected a scalar int action spec (the joint index), saw {action_spec}. Fix: wrap the "
-            "MultiDiscrete env in tfa_custom_nets.envs.JointActionWrapper, or use BranchingQNetwork for a "
-            "(D,) action spec.")
-    sizes = tuple(int(n) for n in branch_sizes)
-    if not sizes or min(sizes) < 1:
-        raise ValueError(f"{name}: branch_sizes must be positive ints, one per action dimension, got {branch_sizes}.")
-    joint = int(np.prod(sizes, dtype=np.float64))
-    if joint > max_joint_actions:
-        raise ValueError(
-            f"{name}: {len(sizes)} branches of sizes {list(sizes)} make {joint} joint actions, more than "
-            f"max_joint_actions={max_joint_actions}: too many to materialise. Fix: use BranchingQNetwork with "
-            f"tfa_custom_nets.agents.BranchingDqnAgent, which needs only {sum(sizes)} outputs.")
-    minimum, maximum = int(np.min(spec.minimum)), int(np.max(spec.maximum))
-    if minimum != 0 or maximum + 1 != joint:
-        raise ValueError(
-            f"{name}: the action spec covers [{minimum}, {maximum}] but branch_sizes {list(sizes)} give joint "
-            f"actions [0, {joint - 1}]. Fix: pass the JointActionWrapper env's action spec and its `nvec`.")
-    return sizes
 
 
 def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
@@ -209,101 +280,38 @@ def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
                 f"the model.{hint}")
 
 
-class JointQNetwork(network.Network):
-    """Joint Q-values `[B, prod n_d]` as sums of a branch model's per-dimension values."""
+def _declared_input_dtypes(model: tf.keras.Model, input_tensor_spec):
+    """The float dtypes the model's inputs declare, to cast float observations to (float64 observations into
+    a float32 model); None for a subclassed model, which declares no inputs."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return None
+    if isinstance(input_tensor_spec, dict):
+        return {k: model.inputs[model.input_names.index(k)].dtype for k in input_tensor_spec}
+    return model.inputs[0].dtype
 
-    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, branch_sizes: Sequence[int],
-                 max_joint_actions: int = 10_000, name: str = "JointQNetwork"):
-        """Builds the network and checks the model against the specs.
 
-        Args:
-          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys
-            are the model's input names.
-          action_spec: the scalar int joint-action spec, `[0, prod(branch_sizes) - 1]`.
-          model: a Sequential or functional `tf.keras.Model` (cloned with fresh
-            weights, here and on every `copy()`), or a zero-argument callable that
-            returns a new model. It returns a list of D tensors `[B, n_d]`, or one
-            tensor `[B, sum n_d]` (branch-major).
-          branch_sizes: `[n_1, ..., n_D]`, the MultiDiscrete `nvec` the joint index ravels.
-          max_joint_actions: refuse larger joint spaces (they are materialised per step).
-          name: the network's name.
+def _model_inputs(observation, dtypes):
+    """The observation cast to the dtypes `_declared_input_dtypes` found (unchanged where they agree)."""
+    if dtypes is None:
+        return observation
 
-        Raises:
-          ValueError: if the action spec, the model's inputs or its outputs do not
-            fit; the message says what was expected and how to fix it.
-        """
-        _require_keras_2(name)
-        _refuse_action_mask(input_tensor_spec, name)
-        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
-        self._branch_sizes = _joint_sizes(action_spec, branch_sizes, max_joint_actions, name)
-        # Row j: the per-branch actions of joint index j (C order, as JointActionWrapper).
-        self._combinations = np.stack(np.unravel_index(np.arange(int(np.prod(self._branch_sizes))),
-                                                       self._branch_sizes), axis=1).astype(np.int32)
-        self._model = _fresh_model(model, name)
-        _check_inputs(self._model, input_tensor_spec, name)
-        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
-        self._check_output(input_tensor_spec, name)
-        _check_own_variables(self._model, model, self._model_inputs(
-            tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))), name)
-
-    @property
-    def branch_sizes(self) -> list:
-        return list(self._branch_sizes)
-
-    def _declared_input_dtypes(self, input_tensor_spec):
-        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
-        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
-            return None
-        if isinstance(input_tensor_spec, dict):
-            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
-                    for k in input_tensor_spec}
-        return self._model.inputs[0].dtype
-
-    def _check_output(self, input_tensor_spec, name: str) -> None:
-        dummy = tensor_spec.zero_spec_nest(input_tensor_spec, outer_dims=(1,))
-        try:
-            outputs = self._model(self._model_inputs(dummy), training=False)
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            raise ValueError(
-                f"{name}: the model could not be called on an observation matching "
-                f"{input_tensor_spec}: {error}. Fix: make the model's input shape and "
-                "dtype match the observation spec.") from error
-        sizes = list(self._branch_sizes)
-        if isinstance(outputs, (list, tuple)):
-            widths = [o.shape.as_list()[1:] for o in outputs]
-            ok, first = widths == [[n] for n in sizes], outputs[0]
-        else:
-            widths, ok, first = outputs.shape.as_list()[1:], outputs.shape.as_list() == [1, sum(sizes)], outputs
-        if not ok:
-            raise ValueError(
-                f"{name}: the model outputs {widths}; branch_sizes {sizes} need {len(sizes)} heads [B, n_d] in "
-                f"branch order, or one tensor [B, {sum(sizes)}]. Fix: one Dense(n_d) head per action dimension.")
-        if not first.dtype.is_floating:
-            raise ValueError(f"{name}: model output dtype is {first.dtype.name}; expected float Q-values.")
-
-    def _model_inputs(self, observation):
-        dtypes = self._input_dtypes
-        if dtypes is None:
-            return observation
-        if isinstance(observation, dict):
-            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
-        return self._cast(observation, dtypes)
-
-    @staticmethod
-    def _cast(value, dtype):
+    def cast(value, dtype):
         return tf.cast(value, dtype) if value.dtype != dtype else value
 
-    def create_variables(self, input_tensor_spec=None, **kwargs):
-        """Builds the network (from zeros: see `_output_spec_from_zeros`); returns its output spec."""
-        if self._network_output_spec is None:
-            spec = self.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
-            self._network_output_spec = _output_spec_from_zeros(self, spec, **kwargs)
-        return self._network_output_spec
+    if isinstance(observation, dict):
+        return {k: cast(v, dtypes[k]) for k, v in observation.items()}
+    return cast(observation, dtypes)
 
-    def call(self, observation, step_type=None, network_state=(), training=False):
-        del step_type  # feed-forward: no dependence on episode boundaries
-        outputs = self._model(self._model_inputs(observation), training=training)
-        heads = list(outputs) if isinstance(outputs, (list, tuple)) else tf.split(
-            outputs, list(self._branch_sizes), axis=-1)
-        joint = tf.add_n([tf.gather(q, self._combinations[:, d], axis=1) for d, q in enumerate(heads)])
-        return joint, network_state
+
+def _output_spec_from_zeros(net: network.Network, input_tensor_spec=None, **kwargs):
+    """Builds `net` once and returns its output spec, from a call on zeros: what a network's
+    `create_variables` returns. TF-Agents' own `create_variables` calls the network on a random sample
+    of the input spec instead, and with NumPy 2 (the TF >= 2.16 stacks) that sampler overflows on uint8
+    specs bounded at 255 (`np.uint8(255) + 1 == 0`: "Need minval < maxval")."""
+    if net._network_output_spec is None:  # pylint: disable=protected-access
+        spec = net.input_tensor_spec if input_tensor_spec is None else input_tensor_spec
+        zeros = tensor_spec.zero_spec_nest(spec, outer_dims=(1,))
+        outputs, _ = net(zeros, step_type=tf.zeros((1,), tf.int32), **kwargs)
+        net._network_output_spec = tf.nest.map_structure(  # pylint: disable=protected-access
+            lambda t: tf.TensorSpec(t.shape[1:], t.dtype), outputs)
+    return net._network_output_spec  # pylint: disable=protected-access

@@ -62,6 +62,176 @@ STD_MODES = ("softplus", "positive", "state_independent")
 _POSITIVE_ACTIVATIONS = ("softplus", "exponential", "sigmoid")
 
 
+def _component_names(action_spec, name: str) -> list:
+    """`[(prefix, spec)]` in `tf.nest.flatten` order (dict keys sorted): "" for an unnested spec, "key_" for
+    a dict entry, "i_" for a tuple entry."""
+    if isinstance(action_spec, dict):
+        components = [(f"{key}_", action_spec[key]) for key in sorted(action_spec)]
+    elif isinstance(action_spec, (tuple, list)):
+        components = [(f"{i}_", spec) for i, spec in enumerate(action_spec)]
+    else:
+        components = [("", action_spec)]
+    for prefix, spec in components:
+        if not isinstance(spec, tf.TypeSpec):
+            raise ValueError(f"{name}: action component {prefix.rstrip('_')} is itself nested ({spec}); expected one "
+                             "level of dict or tuple. Fix: flatten the action space to one level.")
+    return components
+
+
+def _width(spec, name: str, label: str) -> int:
+    """Entries per head for one action component, checking what the distributions can take."""
+    if spec.dtype.is_integer:
+        minimum, maximum = np.asarray(spec.minimum), np.asarray(spec.maximum)
+        if spec.shape.rank != 0 or np.any(minimum != 0):
+            raise ValueError(
+                f"{name}: action component {label or 'action'} is {spec}; expected a scalar Discrete choice with "
+                "minimum 0. Fix: load the env with tfa_custom_nets.envs.load (it shifts a Discrete `start` to 0); "
+                "a MultiDiscrete action becomes a dict of Discrete components.")
+        return int(maximum) + 1
+    if spec.shape.rank != 1:
+        raise ValueError(f"{name}: action component {label or 'action'} has shape {spec.shape.as_list()}; expected a "
+                         "flat Box (n,). Fix: flatten the Box with gymnasium.wrappers.FlattenObservation-style "
+                         "reshaping of the action, or split it into dict components.")
+    return int(spec.shape[0])
+
+
+class KerasActorDistributionNetwork(network.Network):
+    """Wraps a Keras model whose named outputs parameterise one distribution per action component."""
+
+    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, std: str = "softplus",
+                 squash: bool = False, min_std: float = 1e-3, init_std: float = 1.0,
+                 name: str = "KerasActorDistributionNetwork"):
+        """Builds the network and checks the model's outputs against the action spec.
+
+        Args:
+          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys name the model's inputs.
+          action_spec: a `BoundedTensorSpec` or a dict/tuple of them: float `(n,)` Box components, scalar
+            int Discrete components with minimum 0.
+          model: a Sequential or functional `tf.keras.Model` with named outputs (see the module docstring),
+            cloned with fresh weights here and on every `copy()`, or a zero-argument callable building one.
+          std: "softplus", "positive" or "state_independent" (see the module docstring).
+          squash: tanh-squash each Box distribution to its bounds (SAC); otherwise the Normal is unbounded.
+          min_std: added to the standard deviation from "softplus" and "state_independent".
+          init_std: the starting standard deviation of "state_independent".
+        """
+        _require_keras_2(name)
+        if isinstance(input_tensor_spec, dict) and "action_mask" in input_tensor_spec:
+            raise ValueError(f"{name}: the observation spec has an 'action_mask' entry; this network takes no masks. "
+                             "Fix: build it with observation_spec['observation'].")
+        if std not in STD_MODES:
+            raise ValueError(f"{name}: std must be one of {STD_MODES}, got {std!r}.")
+        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
+        self._action_spec, self._std, self._squash, self._min_std = action_spec, std, squash, float(min_std)
+        self._components = []  # (prefix, spec, width, head names)
+        for prefix, spec in _component_names(action_spec, name):
+            width = _width(spec, name, prefix.rstrip("_"))
+            if spec.dtype.is_integer:
+                heads = [f"{prefix}logits"]
+            else:
+                heads = [f"{prefix}mean"] + ([] if std == "state_independent" else [f"{prefix}std"])
+                low, high = getattr(spec, "minimum", -np.inf), getattr(spec, "maximum", np.inf)
+                if squash and not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+                    raise ValueError(
+                        f"{name}: squash=True scales tanh to the bounds of action {prefix.rstrip('_') or 'action'}, "
+                        f"but they are not finite (minimum {low}, maximum {high}): the actions "
+                        "would be NaN. Fix: give the env's Box finite low/high (gymnasium.wrappers.RescaleAction or "
+                        "ClipAction), or squash=False (an unbounded Normal).")
+            self._components.append((prefix, spec, width, heads))
+        self._model = _fresh_model(model, name)
+        _check_inputs(self._model, input_tensor_spec, name)
+        self._input_dtypes = _declared_input_dtypes(self._model, input_tensor_spec)
+        self._log_std = {}
+        if std == "state_independent":
+            for prefix, spec, width, _ in self._components:
+                if not spec.dtype.is_integer:
+                    self._log_std[prefix] = tf.Variable(np.full(width, np.log(init_std), np.float32),
+                                                        name=f"{prefix}log_std")
+        self._check_outputs(name)
+
+    def _outputs(self, observation, training=False) -> dict:
+        outputs = self._model(_model_inputs(observation, self._input_dtypes), training=training)
+        if isinstance(outputs, dict):
+            return outputs
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return dict(zip(self._model.output_names, outputs))
+
+    def _check_outputs(self, name: str) -> None:
+        zeros = tensor_spec.zero_spec_nest(self.input_tensor_spec, outer_dims=(1,))
+        try:
+            outputs = self._outputs(zeros)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(f"{name}: the model could not be called on an observation matching "
+                             f"{self.input_tensor_spec}: {error}. Fix: make its inputs match the spec.") from error
+        expected = [head for *_, heads in self._components for head in heads]
+        for prefix, spec, _, _ in self._components:
+            if spec.dtype.is_integer and (f"{prefix}mean" in outputs or f"{prefix}std" in outputs):
+                raise ValueError(f"{name}: action component {prefix.rstrip('_') or 'action'} is Discrete "
+                                 f"({spec.maximum + 1} choices) but the model gives it a mean/std pair; expected one "
+                                 f"output named {prefix}logits of width {spec.maximum + 1}.")
+        missing, extra = sorted(set(expected) - set(outputs)), sorted(set(outputs) - set(expected))
+        if missing or extra:
+            raise ValueError(
+                f"{name}: the model's outputs are named {sorted(outputs)}; the action spec needs exactly {expected}"
+                + (f" (missing {missing})" if missing else "") + (f" (unused {extra})" if extra else "")
+                + ". Fix: return a dict of outputs with these keys, or name the output layers so.")
+        for _, spec, width, heads in self._components:
+            for head in heads:
+                shape = outputs[head].shape.as_list()
+                if shape != [1, width]:
+                    raise ValueError(f"{name}: output {head} has shape [B, {', '.join(map(str, shape[1:]))}]; "
+                                     f"expected [B, {width}] for {spec}. Fix: end that head with "
+                                     f"tf.keras.layers.Dense({width}).")
+        if self._std == "positive":
+            self._check_positive_std(name)
+
+    def _check_positive_std(self, name: str) -> None:
+        """std="positive": the layer making each std output must end in an activation that is > 0."""
+        symbolic = getattr(self._model, "output", None) if self._model._is_graph_network else None  # pylint: disable=protected-access
+        if symbolic is None:
+            raise ValueError(f"{name}: std='positive' needs a functional or Sequential model, whose layers can be "
+                             "checked; got a subclassed one. Fix: std='softplus'.")
+        if not isinstance(symbolic, dict):
+            symbolic = dict(zip(self._model.output_names,
+                                symbolic if isinstance(symbolic, (list, tuple)) else [symbolic]))
+        for prefix, spec, _, _ in self._components:
+            if spec.dtype.is_integer:
+                continue
+            layer = symbolic[f"{prefix}std"]._keras_history.layer  # pylint: disable=protected-access
+            activation = getattr(getattr(layer, "activation", None), "__name__", None)
+            if activation not in _POSITIVE_ACTIVATIONS:
+                raise ValueError(
+                    f"{name}: std='positive' takes output {prefix}std as it is, but the layer that makes it "
+                    f"({layer.name}) has activation {activation!r}, which can give values <= 0. Fix: end it with "
+                    f"activation='softplus' (or one of {_POSITIVE_ACTIVATIONS}), or std='softplus'.")
+
+    def _distribution(self, prefix, spec, outputs):
+        if spec.dtype.is_integer:
+            return tfp.distributions.Categorical(logits=outputs[f"{prefix}logits"], dtype=spec.dtype)
+        mean = tf.cast(outputs[f"{prefix}mean"], tf.float32)
+        if self._std == "state_independent":
+            std = tf.broadcast_to(tf.exp(self._log_std[prefix]), tf.shape(mean)) + self._min_std
+        elif self._std == "softplus":
+            std = tf.nn.softplus(tf.cast(outputs[f"{prefix}std"], tf.float32)) + self._min_std
+        else:
+            std = tf.cast(outputs[f"{prefix}std"], tf.float32)
+        normal = tfp.distributions.MultivariateNormalDiag(loc=mean, scale_diag=std)
+        if self._squash:
+            return distribution_utils.SquashToSpecNormal(normal, spec)
+        return normal
+
+    def call(self, observation, step_type=None, network_state=(), training=False):
+        del step_type  # feed-forward
+        squash = network_utils.BatchSquash(nest_utils.get_outer_rank(observation, self.input_tensor_spec))
+        outputs = self._outputs(tf.nest.map_structure(squash.flatten, observation), training=training)
+        outputs = {key: squash.unflatten(value) for key, value in outputs.items()}  # PPO calls it on [B, T]
+        distributions = [self._distribution(prefix, spec, outputs) for prefix, spec, _, _ in self._components]
+        return tf.nest.pack_sequence_as(self._action_spec, distributions), network_state
+
+
+# ---- Generated by `make vendor` from tfa_custom_nets/networks/_shared.py: the checks every network file
+# shares, copied so that this file stands alone. Edit them there and run `make vendor`; a test fails
+# when this block and the source differ. ----
+
 def _require_keras_2(name: str) -> None:
     """TF-Agents' networks are Keras 2 layers; on TensorFlow >= 2.16, `tf.keras` is Keras 3 unless
     the `tf-keras` package is installed and `TF_USE_LEGACY_KERAS=1` is set before TensorFlow loads."""
@@ -157,188 +327,24 @@ def _check_inputs(model: tf.keras.Model, input_tensor_spec, name: str) -> None:
                 f"the model.{hint}")
 
 
-def _component_names(action_spec, name: str) -> list:
-    """`[(prefix, spec)]` in `tf.nest.flatten` order (dict keys sorted): "" for an unnested spec, "key_" for
-    a dict entry, "i_" for a tuple entry."""
-    if isinstance(action_spec, dict):
-        components = [(f"{key}_", action_spec[key]) for key in sorted(action_spec)]
-    elif isinstance(action_spec, (tuple, list)):
-        components = [(f"{i}_", spec) for i, spec in enumerate(action_spec)]
-    else:
-        components = [("", action_spec)]
-    for prefix, spec in components:
-        if not isinstance(spec, tf.TypeSpec):
-            raise ValueError(f"{name}: action component {prefix.rstrip('_')} is itself nested ({spec}); expected one "
-                             "level of dict or tuple. Fix: flatten the action space to one level.")
-    return components
+def _declared_input_dtypes(model: tf.keras.Model, input_tensor_spec):
+    """The float dtypes the model's inputs declare, to cast float observations to (float64 observations into
+    a float32 model); None for a subclassed model, which declares no inputs."""
+    if not getattr(model, "_is_graph_network", False) or not model.inputs:
+        return None
+    if isinstance(input_tensor_spec, dict):
+        return {k: model.inputs[model.input_names.index(k)].dtype for k in input_tensor_spec}
+    return model.inputs[0].dtype
 
 
-def _width(spec, name: str, label: str) -> int:
-    """Entries per head for one action component, checking what the distributions can take."""
-    if spec.dtype.is_integer:
-        minimum, maximum = np.asarray(spec.minimum), np.asarray(spec.maximum)
-        if spec.shape.rank != 0 or np.any(minimum != 0):
-            raise ValueError(
-                f"{name}: action component {label or 'action'} is {spec}; expected a scalar Discrete choice with "
-                "minimum 0. Fix: load the env with tfa_custom_nets.envs.load (it shifts a Discrete `start` to 0); "
-                "a MultiDiscrete action becomes a dict of Discrete components.")
-        return int(maximum) + 1
-    if spec.shape.rank != 1:
-        raise ValueError(f"{name}: action component {label or 'action'} has shape {spec.shape.as_list()}; expected a "
-                         "flat Box (n,). Fix: flatten the Box with gymnasium.wrappers.FlattenObservation-style "
-                         "reshaping of the action, or split it into dict components.")
-    return int(spec.shape[0])
+def _model_inputs(observation, dtypes):
+    """The observation cast to the dtypes `_declared_input_dtypes` found (unchanged where they agree)."""
+    if dtypes is None:
+        return observation
 
-
-class KerasActorDistributionNetwork(network.Network):
-    """Wraps a Keras model whose named outputs parameterise one distribution per action component."""
-
-    def __init__(self, input_tensor_spec, action_spec, model: ModelOrBuilder, std: str = "softplus",
-                 squash: bool = False, min_std: float = 1e-3, init_std: float = 1.0,
-                 name: str = "KerasActorDistributionNetwork"):
-        """Builds the network and checks the model's outputs against the action spec.
-
-        Args:
-          input_tensor_spec: observation `TensorSpec`, or a dict of them whose keys name the model's inputs.
-          action_spec: a `BoundedTensorSpec` or a dict/tuple of them: float `(n,)` Box components, scalar
-            int Discrete components with minimum 0.
-          model: a Sequential or functional `tf.keras.Model` with named outputs (see the module docstring),
-            cloned with fresh weights here and on every `copy()`, or a zero-argument callable building one.
-          std: "softplus", "positive" or "state_independent" (see the module docstring).
-          squash: tanh-squash each Box distribution to its bounds (SAC); otherwise the Normal is unbounded.
-          min_std: added to the standard deviation from "softplus" and "state_independent".
-          init_std: the starting standard deviation of "state_independent".
-        """
-        _require_keras_2(name)
-        if isinstance(input_tensor_spec, dict) and "action_mask" in input_tensor_spec:
-            raise ValueError(f"{name}: the observation spec has an 'action_mask' entry; this network takes no masks. "
-                             "Fix: build it with observation_spec['observation'].")
-        if std not in STD_MODES:
-            raise ValueError(f"{name}: std must be one of {STD_MODES}, got {std!r}.")
-        super().__init__(input_tensor_spec=input_tensor_spec, state_spec=(), name=name)
-        self._action_spec, self._std, self._squash, self._min_std = action_spec, std, squash, float(min_std)
-        self._components = []  # (prefix, spec, width, head names)
-        for prefix, spec in _component_names(action_spec, name):
-            width = _width(spec, name, prefix.rstrip("_"))
-            if spec.dtype.is_integer:
-                heads = [f"{prefix}logits"]
-            else:
-                heads = [f"{prefix}mean"] + ([] if std == "state_independent" else [f"{prefix}std"])
-                low, high = getattr(spec, "minimum", -np.inf), getattr(spec, "maximum", np.inf)
-                if squash and not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-                    raise ValueError(
-                        f"{name}: squash=True scales tanh to the bounds of action {prefix.rstrip('_') or 'action'}, "
-                        f"but they are not finite (minimum {low}, maximum {high}): the actions "
-                        "would be NaN. Fix: give the env's Box finite low/high (gymnasium.wrappers.RescaleAction or "
-                        "ClipAction), or squash=False (an unbounded Normal).")
-            self._components.append((prefix, spec, width, heads))
-        self._model = _fresh_model(model, name)
-        _check_inputs(self._model, input_tensor_spec, name)
-        self._input_dtypes = self._declared_input_dtypes(input_tensor_spec)
-        self._log_std = {}
-        if std == "state_independent":
-            for prefix, spec, width, _ in self._components:
-                if not spec.dtype.is_integer:
-                    self._log_std[prefix] = tf.Variable(np.full(width, np.log(init_std), np.float32),
-                                                        name=f"{prefix}log_std")
-        self._check_outputs(name)
-
-    def _declared_input_dtypes(self, input_tensor_spec):
-        """Float dtypes to cast float observations to (e.g. float64 obs, float32 model)."""
-        if not getattr(self._model, "_is_graph_network", False) or not self._model.inputs:
-            return None
-        if isinstance(input_tensor_spec, dict):
-            return {k: self._model.inputs[self._model.input_names.index(k)].dtype
-                    for k in input_tensor_spec}
-        return self._model.inputs[0].dtype
-
-    def _model_inputs(self, observation):
-        dtypes = self._input_dtypes
-        if dtypes is None:
-            return observation
-        if isinstance(observation, dict):
-            return {k: self._cast(v, dtypes[k]) for k, v in observation.items()}
-        return self._cast(observation, dtypes)
-
-    @staticmethod
-    def _cast(value, dtype):
+    def cast(value, dtype):
         return tf.cast(value, dtype) if value.dtype != dtype else value
 
-    def _outputs(self, observation, training=False) -> dict:
-        outputs = self._model(self._model_inputs(observation), training=training)
-        if isinstance(outputs, dict):
-            return outputs
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return dict(zip(self._model.output_names, outputs))
-
-    def _check_outputs(self, name: str) -> None:
-        zeros = tensor_spec.zero_spec_nest(self.input_tensor_spec, outer_dims=(1,))
-        try:
-            outputs = self._outputs(zeros)
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            raise ValueError(f"{name}: the model could not be called on an observation matching "
-                             f"{self.input_tensor_spec}: {error}. Fix: make its inputs match the spec.") from error
-        expected = [head for *_, heads in self._components for head in heads]
-        for prefix, spec, _, _ in self._components:
-            if spec.dtype.is_integer and (f"{prefix}mean" in outputs or f"{prefix}std" in outputs):
-                raise ValueError(f"{name}: action component {prefix.rstrip('_') or 'action'} is Discrete "
-                                 f"({spec.maximum + 1} choices) but the model gives it a mean/std pair; expected one "
-                                 f"output named {prefix}logits of width {spec.maximum + 1}.")
-        missing, extra = sorted(set(expected) - set(outputs)), sorted(set(outputs) - set(expected))
-        if missing or extra:
-            raise ValueError(
-                f"{name}: the model's outputs are named {sorted(outputs)}; the action spec needs exactly {expected}"
-                + (f" (missing {missing})" if missing else "") + (f" (unused {extra})" if extra else "")
-                + ". Fix: return a dict of outputs with these keys, or name the output layers so.")
-        for _, spec, width, heads in self._components:
-            for head in heads:
-                shape = outputs[head].shape.as_list()
-                if shape != [1, width]:
-                    raise ValueError(f"{name}: output {head} has shape [B, {', '.join(map(str, shape[1:]))}]; "
-                                     f"expected [B, {width}] for {spec}. Fix: end that head with "
-                                     f"tf.keras.layers.Dense({width}).")
-        if self._std == "positive":
-            self._check_positive_std(name)
-
-    def _check_positive_std(self, name: str) -> None:
-        """std="positive": the layer making each std output must end in an activation that is > 0."""
-        symbolic = getattr(self._model, "output", None) if self._model._is_graph_network else None  # pylint: disable=protected-access
-        if symbolic is None:
-            raise ValueError(f"{name}: std='positive' needs a functional or Sequential model, whose layers can be "
-                             "checked; got a subclassed one. Fix: std='softplus'.")
-        if not isinstance(symbolic, dict):
-            symbolic = dict(zip(self._model.output_names,
-                                symbolic if isinstance(symbolic, (list, tuple)) else [symbolic]))
-        for prefix, spec, _, _ in self._components:
-            if spec.dtype.is_integer:
-                continue
-            layer = symbolic[f"{prefix}std"]._keras_history.layer  # pylint: disable=protected-access
-            activation = getattr(getattr(layer, "activation", None), "__name__", None)
-            if activation not in _POSITIVE_ACTIVATIONS:
-                raise ValueError(
-                    f"{name}: std='positive' takes output {prefix}std as it is, but the layer that makes it "
-                    f"({layer.name}) has activation {activation!r}, which can give values <= 0. Fix: end it with "
-                    f"activation='softplus' (or one of {_POSITIVE_ACTIVATIONS}), or std='softplus'.")
-
-    def _distribution(self, prefix, spec, outputs):
-        if spec.dtype.is_integer:
-            return tfp.distributions.Categorical(logits=outputs[f"{prefix}logits"], dtype=spec.dtype)
-        mean = tf.cast(outputs[f"{prefix}mean"], tf.float32)
-        if self._std == "state_independent":
-            std = tf.broadcast_to(tf.exp(self._log_std[prefix]), tf.shape(mean)) + self._min_std
-        elif self._std == "softplus":
-            std = tf.nn.softplus(tf.cast(outputs[f"{prefix}std"], tf.float32)) + self._min_std
-        else:
-            std = tf.cast(outputs[f"{prefix}std"], tf.float32)
-        normal = tfp.distributions.MultivariateNormalDiag(loc=mean, scale_diag=std)
-        if self._squash:
-            return distribution_utils.SquashToSpecNormal(normal, spec)
-        return normal
-
-    def call(self, observation, step_type=None, network_state=(), training=False):
-        del step_type  # feed-forward
-        squash = network_utils.BatchSquash(nest_utils.get_outer_rank(observation, self.input_tensor_spec))
-        outputs = self._outputs(tf.nest.map_structure(squash.flatten, observation), training=training)
-        outputs = {key: squash.unflatten(value) for key, value in outputs.items()}  # PPO calls it on [B, T]
-        distributions = [self._distribution(prefix, spec, outputs) for prefix, spec, _, _ in self._components]
-        return tf.nest.pack_sequence_as(self._action_spec, distributions), network_state
+    if isinstance(observation, dict):
+        return {k: cast(v, dtypes[k]) for k, v in observation.items()}
+    return cast(observation, dtypes)
