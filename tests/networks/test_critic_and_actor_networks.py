@@ -63,7 +63,7 @@ def test_td3_trains_keras_actor_and_critics_that_share_no_variable(tmp_path):
     steps = ts.restart(tf.random.stateless_uniform([6, 3], seed=[5, 6], minval=-1, maxval=1), batch_size=6)
     loaded = tf.saved_model.load(str(tmp_path / "policy"))  # kept: its variables live as long as it does
     np.testing.assert_allclose(loaded.action(steps).action.numpy(), agent.policy.action(steps).action.numpy(),
-                               rtol=1e-5)
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_ddpg_trains_a_keras_actor_and_critic_whose_targets_share_no_variable(tmp_path):
@@ -87,7 +87,7 @@ def test_ddpg_trains_a_keras_actor_and_critic_whose_targets_share_no_variable(tm
     steps = ts.restart(tf.random.stateless_uniform([6, 3], seed=[7, 8], minval=-1, maxval=1), batch_size=6)
     loaded = tf.saved_model.load(str(tmp_path / "policy"))
     np.testing.assert_allclose(loaded.action(steps).action.numpy(), agent.policy.action(steps).action.numpy(),
-                               rtol=1e-5)
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_sac_trains_a_keras_critic_beside_a_keras_actor():
