@@ -4,7 +4,7 @@ machine; written to benchmarks/results/peers_<preset>.{json,md}.
 
 Both sides are measured alike: training seconds (warm-up included, evaluation excluded) until the
 first greedy evaluation reaches the threshold, the best evaluation and the final one; SB3 is evaluated on the
-preset's own schedule (`cartpole`: 20 episodes every 2,500 env steps). The ratio is our median
+preset's own schedule and judged by the preset's threshold. The ratio is our median
 training seconds to the threshold over SB3's (a seed that never reaches it counts as infinitely slow). SB3
 runs in `.venv-peers` (`benchmarks/peers/sb3_<preset>.py`), ours in this environment. The order
 alternates seed by seed, so drift in the machine's speed hits both sides.
@@ -27,9 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
-PEERS = {  # preset -> (its SB3 script in benchmarks/peers/, the peer's name, the env, the threshold)
-    "cartpole": ("sb3_cartpole.py", "Stable-Baselines3 DQN (RL Zoo)", "CartPole-v1", 475.0),
-    "pendulum_td3": ("sb3_pendulum_td3.py", "Stable-Baselines3 TD3 (RL Zoo)", "Pendulum-v1", -200.0),
+PEERS = {  # preset -> (its SB3 script in benchmarks/peers/, the peer's name); env, threshold, evaluation: the preset's
+    "cartpole": ("sb3_cartpole.py", "Stable-Baselines3 DQN (RL Zoo)"),
+    "pendulum_td3": ("sb3_pendulum_td3.py", "Stable-Baselines3 TD3 (RL Zoo)"),
 }
 KEYS = ("seed", "solved_at_step", "solved_at_seconds", "best_eval_mean", "best_eval_step", "eval_mean", "eval_std",
         "env_steps", "train_seconds")
@@ -38,11 +38,10 @@ KEYS = ("seed", "solved_at_step", "solved_at_seconds", "best_eval_mean", "best_e
 def ours(preset: str, seed: int, sets: list[str]) -> dict:
     """One seed of our preset in this (fresh) process; its summary."""
     import tfa_custom_nets  # noqa: F401  (first: keeps TensorFlow's start-up logs quiet)
-    from tfa_custom_nets.training import load_preset, override, train_eval
+    from tfa_custom_nets.training import train_seed
 
     with tempfile.TemporaryDirectory() as tmp:
-        summary = train_eval(override(load_preset(preset), [*sets, f"seed={seed}", "progress=False",
-                                                            f"run_dir={str(Path(tmp) / 'run')!r}"]))
+        summary = train_seed(preset, [*sets, "progress=False"], seed, str(Path(tmp) / "run"))
     return {key: summary[key] for key in KEYS}
 
 
@@ -78,7 +77,10 @@ def main() -> None:
     from tfa_custom_nets.training import load_preset, override
 
     config = override(load_preset(args.preset), args.set)  # SB3 is evaluated on the preset's own schedule
-    evaluation = ["--eval-interval", str(config.eval_interval), "--eval-episodes", str(config.eval_episodes)]
+    from tfa_custom_nets.training import preset_threshold
+
+    evaluation = ["--eval-interval", str(config.eval_interval), "--eval-episodes", str(config.eval_episodes),
+                  f"--threshold={preset_threshold(config)}"]
     rows = {"ours": [], "sb3": []}
     for i, seed in enumerate(args.seeds):
         sides = {"ours": [sys.executable, __file__, "--preset", args.preset, "--child", str(seed),
@@ -97,9 +99,9 @@ def main() -> None:
 
 
 def summarize(rows: dict, args, config) -> dict:
-    from tfa_custom_nets.training import machine
+    from tfa_custom_nets.training import machine, preset_threshold
 
-    sides, threshold = {}, PEERS[args.preset][3]
+    sides, threshold = {}, preset_threshold(config)
     for side, runs in rows.items():
         sides[side] = {"runs": runs, "reached": sum(r["solved_at_step"] is not None for r in runs),
                        "best_at_threshold": sum(r["best_eval_mean"] >= threshold for r in runs),
@@ -107,16 +109,16 @@ def summarize(rows: dict, args, config) -> dict:
                        "median_seconds_to_threshold": median_seconds(runs)}
     ratio = sides["ours"]["median_seconds_to_threshold"] / sides["sb3"]["median_seconds_to_threshold"]
     return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(), "preset": args.preset,
-            "peer": PEERS[args.preset][1], "env": PEERS[args.preset][2], "threshold": threshold,
-            "overrides": args.set, "seeds": args.seeds, "config": config.to_dict(),
+            "peer": PEERS[args.preset][1], "env": config.env.id, "threshold": threshold,
+            "settings": {"overrides": args.set, "config": config.to_dict()}, "seeds": args.seeds,
             "sb3_versions": rows["sb3"][0].get("versions"), "sides": sides, "ratio_of_medians": ratio}
 
 
 def report(result: dict) -> str:
     m, sides, v = result["machine"], result["sides"], result["sb3_versions"]
     names = {"ours": f"`{result['preset']}` (TF-Agents, this library)",
-             "sb3": result.get("peer", "Stable-Baselines3 DQN (RL Zoo)")}
-    env, bar = result.get("env", "CartPole-v1"), f"{result.get('threshold', 475.0):g}"
+             "sb3": result["peer"]}
+    env, bar, config = result["env"], f"{result['threshold']:g}", result["settings"]["config"]
 
     def cell(value, digits=1):
         return "never" if value is None else f"{value:,.{digits}f}"
@@ -127,8 +129,8 @@ def report(result: dict) -> str:
              f"Seeds {', '.join(map(str, result['seeds']))}, run "
              "one at a time, the two sides interleaved (the order alternating seed by seed). Both: training "
              "seconds with warm-up included and evaluation excluded; greedy evaluation over "
-             f"{result['config']['eval_episodes']} episodes every {result['config']['eval_interval']:,} env steps. "
-             "Overrides: " + (", ".join(result["overrides"]) or "none") + ".", "",
+             f"{config['eval_episodes']} episodes every {config['eval_interval']:,} env steps. "
+             "Overrides: " + (", ".join(result["settings"]["overrides"]) or "none") + ".", "",
              f"| side | seed | first eval >= {bar} (env steps) | training s to it | best eval (at step) | final eval | "
              "env steps | training s |", "|---|---|---|---|---|---|---|---|"]
     for side, data in sides.items():

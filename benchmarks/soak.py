@@ -1,4 +1,4 @@
-"""`make soak`: 1M env steps of the `cartpole` preset with resident memory sampled every 50k steps.
+"""`make soak`: 1M env steps of a preset (`cartpole_reverb`) with resident memory sampled every 50k steps.
 
 The run is the preset (its replay of 50k transitions, the 256x256 network, checkpoints every
 100k steps with the replay in them) with 16 envs per batch, one update per 4 env steps and
@@ -7,7 +7,8 @@ carries the process's RSS. The replay is full from 50k steps on, so from there t
 should not grow: the result reports the RSS spread and a least-squares slope over those
 samples. `make soak` runs it with the preset's Reverb replay and again with the in-memory one.
 
-    python benchmarks/soak.py [--steps 1000000] [--every 50000] [--out soak] [--set replay.backend=reverb]
+    python benchmarks/soak.py [--preset cartpole_reverb] [--steps 1000000] [--every 50000] [--out soak]
+                              [--set replay.backend=memory]
 """
 
 from __future__ import annotations
@@ -30,16 +31,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--preset", default="cartpole_reverb")
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--every", type=int, default=50_000)
     parser.add_argument("--out", default="soak", help="results/<out>.{md,json,png}")
-    parser.add_argument("--run-dir", default=f"runs/soak/cartpole-{time.strftime('%Y%m%d-%H%M%S')}")
+    parser.add_argument("--run-dir", help="default runs/soak/<preset>-<time>")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="more preset overrides")
     args = parser.parse_args()
+    args.run_dir = args.run_dir or f"runs/soak/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     sets = [f"total_env_steps={args.steps}", "num_envs=16", "update_every=4", "replay.batch_size=64",
             f"eval_interval={args.every}", "eval_episodes=5",
             f"checkpoint_interval={2 * args.every}", "progress=False", f"run_dir={args.run_dir!r}", *args.set]
-    config = override(load_preset("cartpole_reverb"), sets)
+    config = override(load_preset(args.preset), sets)
     summary = train_eval(config)
     with open(Path(args.run_dir) / "metrics.csv") as f:
         rows = [(int(r["env_steps"]), float(r["rss_mb"])) for r in csv.DictReader(f)]
@@ -48,12 +51,13 @@ def main() -> None:
     steps, rss = np.array([s for s, _ in full], float), np.array([m for _, m in full])
     slope = float(np.polyfit(steps, rss, 1)[0]) * 100_000 if len(full) > 1 else float("nan")
     m = machine()
-    result = {"machine": m, "overrides": sets, "summary": summary, "rss_mb": rows,
+    result = {"preset": args.preset, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": m,
+              "settings": {"overrides": sets, "config": config.to_dict()}, "summary": summary, "rss_mb": rows,
               "after_full": {"first": rss[0], "last": rss[-1], "min": rss.min(), "max": rss.max(),
                              "slope_mb_per_100k_steps": slope}}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=1, default=float))
-    lines = [f"# Soak: {args.steps:,} env steps of `cartpole` ({time.strftime('%Y-%m-%d')})", "",
+    lines = [f"# Soak: {args.steps:,} env steps of `{args.preset}` ({time.strftime('%Y-%m-%d')})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, TensorFlow {m['tensorflow']}. "
              f"Overrides: {sets}. Training took {summary['train_seconds'] / 60:.0f} min "
              f"({summary['env_steps_per_s']:.0f} env steps/s); the replay holds {config.replay.capacity:,} "
@@ -73,7 +77,7 @@ def main() -> None:
     ax.plot([s for s, _ in rows], [r for _, r in rows], marker="o")
     ax.axvline(config.replay.capacity, color="grey", linestyle=":", label="replay full")
     ax.set(xlabel="env steps", ylabel="RSS (MiB)", ylim=(0, max(r for _, r in rows) * 1.2),
-           title=f"cartpole, {args.steps:,} env steps: resident memory")
+           title=f"{args.preset}, {args.steps:,} env steps: resident memory")
     ax.legend()
     fig.tight_layout()
     fig.savefig(RESULTS / f"{args.out}.png", dpi=100)

@@ -3,6 +3,7 @@
     tfa-nets train PRESET [--seed N] [--run-dir DIR] [--set key=value ...]
     tfa-nets train PRESET --resume RUN_DIR
     tfa-nets eval RUN_DIR [--policy final|best] [--episodes N] [--seed N]
+    tfa-nets seeds PRESET --seeds 1-5 [--jobs 2] [--out DIR] [--set key=value ...]
     tfa-nets presets                 # the packaged presets and a user's own, with where each comes from
     tfa-nets --version
 
@@ -22,6 +23,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from tfa_custom_nets.training.run_config import load_config
 
 
 def closing_lines(summary: dict) -> str:
@@ -87,21 +90,6 @@ def _eval(args) -> int:
     return 0
 
 
-def load_config(ref: str, sets: list[str], trust: bool = False):
-    """A preset (name or experiment.py) or a run's `config.json` (see `load_run_config` for what it may
-    name without `trust`), with `key=value` overrides."""
-    from tfa_custom_nets.training import load_preset, load_run_config, override
-
-    if ref.endswith(".json"):
-        if not Path(ref).is_file():
-            raise ValueError(f"--config {ref}: no such file (expected a preset name, an experiment.py or a "
-                             "config.json).")
-        config = load_run_config(ref, trust=trust)
-    else:
-        config = load_preset(ref)
-    return override(config, sets)
-
-
 # The distributed commands load (and check) their config before importing the roles, which need dm-reverb.
 
 def _replay_server(args) -> int:
@@ -152,6 +140,17 @@ def _launch(args) -> int:
 
     return launch(config, args.actors, resume=args.resume is not None, max_restarts=args.max_restarts,
                   pull_every=args.pull_every, push_every=args.push_every, report_seconds=args.report_seconds)
+
+
+def _seeds(args) -> int:
+    from tfa_custom_nets.training import run_seeds, write_results
+
+    out = Path(args.out or Path("experiments") / Path(args.preset).stem)
+    results = run_seeds(args.preset, args.seeds, args.set, runs=args.runs, jobs=args.jobs,
+                        random_episodes=args.random_episodes, from_runs=args.from_runs, trust=args.trust_config)
+    path = write_results(results, out, args.results)
+    print(path.with_suffix(".md").read_text() + f"\nwrote {path} and {path.with_suffix('.md')}")
+    return 0
 
 
 def _presets(args) -> int:
@@ -269,6 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
                             "per core)")
     actor.add_argument("--trust-config", **trust)
     actor.set_defaults(func=_actor)
+
+    seeds = commands.add_parser("seeds", help="train a preset once per seed and write its results table")
+    seeds.add_argument("preset", help="preset name, experiment.py or a run's config.json")
+    seeds.add_argument("--seeds", nargs="+", default=["1-5"], help="e.g. 1-5, 1,3,5 or 1 2 3 (default 1-5)")
+    seeds.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
+    seeds.add_argument("--jobs", type=int, default=1,
+                       help="seeds trained at once, each in its own process (wall times then share the machine)")
+    seeds.add_argument("--runs", default="runs/seeds", help="parent of the run directories (<preset>/seed<N>-<time>)")
+    seeds.add_argument("--out", help="folder of the results files (default experiments/<preset>)")
+    seeds.add_argument("--results", default="results", help="their name: NAME.json and NAME.md (default results)")
+    seeds.add_argument("--random-episodes", type=int, default=100,
+                       help="episodes of the uniform-random baseline on the same evaluation (0: none)")
+    seeds.add_argument("--from-runs", metavar="STAMP", help="tabulate the finished runs of this stamp, no training")
+    seeds.add_argument("--trust-config", **trust)
+    seeds.set_defaults(func=_seeds)
 
     presets = commands.add_parser("presets", help="list the presets")
     presets.set_defaults(func=_presets)

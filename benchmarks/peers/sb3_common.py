@@ -48,13 +48,14 @@ class Evaluations(BaseCallback):
 def arguments(eval_interval: int, eval_episodes: int, timesteps: int):
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--threshold", type=float, required=True, help="the preset's (benchmarks/peers.py passes it)")
     parser.add_argument("--eval-interval", type=int, default=eval_interval)
     parser.add_argument("--eval-episodes", type=int, default=eval_episodes)
     parser.add_argument("--timesteps", type=int, default=timesteps)
     return parser.parse_args()
 
 
-def train_and_report(make_model, env_id: str, threshold: float, args) -> None:
+def train_and_report(make_model, env_id: str, args) -> None:
     """Trains `make_model(env)` for `args.timesteps` with evaluations, and prints the summary as one JSON line."""
     env, eval_env = gym.make(env_id), gym.make(env_id)
     eval_env.reset(seed=args.seed + 10_000)
@@ -64,7 +65,7 @@ def train_and_report(make_model, env_id: str, threshold: float, args) -> None:
     if not callback.rows or callback.rows[-1]["env_steps"] != model.num_timesteps:
         callback.evaluate()
     rows = callback.rows
-    solved = next((r for r in rows if r["eval_mean"] >= threshold), None)
+    solved = next((r for r in rows if r["eval_mean"] >= args.threshold), None)
     best = max(rows, key=lambda r: r["eval_mean"])
     print(json.dumps({"seed": args.seed, "solved_at_step": solved and solved["env_steps"],
                       "solved_at_seconds": solved and round(solved["train_seconds"], 3),

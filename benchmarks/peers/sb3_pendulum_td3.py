@@ -1,7 +1,8 @@
 """Stable-Baselines3's TD3 on Pendulum-v1 with RL Zoo's tuned hyperparameters, timed and evaluated the way
 `train_eval` times and evaluates ours (`sb3_common`); one seed, its summary as one JSON line on stdout.
 
-    .venv-peers/bin/python benchmarks/peers/sb3_pendulum_td3.py --seed 1 [--eval-interval 1000 --eval-episodes 10]
+    .venv-peers/bin/python benchmarks/peers/sb3_pendulum_td3.py --seed 1 --threshold -200
+        [--eval-interval 1000 --eval-episodes 10]
 """
 
 from __future__ import annotations
@@ -20,4 +21,4 @@ if __name__ == "__main__":
     args = arguments(eval_interval=1000, eval_episodes=10, timesteps=20_000)
     train_and_report(lambda env: TD3("MlpPolicy", env, seed=args.seed, device="cpu",
                                      action_noise=NormalActionNoise(np.zeros(1), 0.1 * np.ones(1)), **ZOO),
-                     "Pendulum-v1", -200.0, args)
+                     "Pendulum-v1", args)

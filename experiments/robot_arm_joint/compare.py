@@ -1,5 +1,5 @@
 """BDQ vs the joint-action path on RobotArm: learning curves and steps to the threshold, from the
-two presets' seed runs (`run_seeds.py robot_arm_bdq ...` and `run_seeds.py robot_arm_joint ...`).
+two presets' seed runs (`tfa-nets seeds robot_arm_bdq ...` and `tfa-nets seeds robot_arm_joint ...`).
 
     python experiments/robot_arm_joint/compare.py
 

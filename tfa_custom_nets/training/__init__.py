@@ -17,6 +17,7 @@
     run_config.py     the trusted-config rule and the portable copies of the files a config names
     refs.py           `module:function` and `file.py:function` resolved to the function
     presets.py        the packaged presets and a user's own folders
+    seeds.py          a preset over several seeds: the runner, its results schema and table (`tfa-nets seeds`)
     loop_core.py      report cadence and the finish sequence every training role shares
     train_eval.py     the single-process run: build, warm up, loop, finish
 """
@@ -60,7 +61,7 @@ from tfa_custom_nets.training.metrics import machine, rss_mb
 from tfa_custom_nets.training.presets import list_presets, load_preset, preset_files
 from tfa_custom_nets.training.process import seed_everything, set_tf_threads
 from tfa_custom_nets.training.refs import resolve_ref
-from tfa_custom_nets.training.run_config import TRUSTED_REFS, load_run_config, portable_config
+from tfa_custom_nets.training.run_config import TRUSTED_REFS, load_config, load_run_config, portable_config
 from tfa_custom_nets.training.run_dir import (
     RUN_LOCK,
     RUN_MARKER,
@@ -68,6 +69,16 @@ from tfa_custom_nets.training.run_dir import (
     guarded_run_dir,
     make_run_dir,
     storage_failure,
+)
+from tfa_custom_nets.training.seeds import (
+    SCHEMA,
+    parse_seeds,
+    preset_threshold,
+    run_seeds,
+    seeds_summary,
+    seeds_table,
+    train_seed,
+    write_results,
 )
 from tfa_custom_nets.training.train_eval import train_eval
 from tfa_custom_nets.training.update_step import Updater, make_train_step
@@ -77,7 +88,8 @@ __all__ = ["EVAL_MAX_EPISODE_STEPS", "EVAL_SEED_OFFSET", "KINDS", "RUN_LOCK", "R
            "Collector", "CompiledPyPolicy", "EnvConfig", "EpisodeReturns",
            "LoopState", "NetworkConfig", "ReplayConfig", "StepCounter", "TrainConfig", "UniformRandomPyPolicy",
            "Updater", "branch_spec", "capture_rng_states", "evaluate", "from_dict", "guarded_run_dir",
-           "list_presets", "load_preset",
+           "list_presets", "load_preset", "load_config", "SCHEMA", "parse_seeds", "preset_threshold", "run_seeds",
+           "seeds_summary", "seeds_table", "train_seed", "write_results",
            "load_run_config", "machine", "make_agent", "make_agent_for_env", "make_collect_policy", "make_env",
            "make_q_network", "make_run_dir", "make_train_envs", "make_train_step",
            "override", "portable_config", "preset_files",

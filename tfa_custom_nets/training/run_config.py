@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tfa_custom_nets.training.config import TrainConfig, code_fields, from_dict
+from tfa_custom_nets.training.config import TrainConfig, code_fields, from_dict, override
 from tfa_custom_nets.training.presets import PRESETS_PACKAGE, load_preset, packaged_presets
 from tfa_custom_nets.training.refs import file_ref
 
@@ -117,3 +117,16 @@ def untrusted_refs(config: TrainConfig, folder: Path) -> list[str]:
     if colon and module not in TRUSTED_ENV_MODULES:
         untrusted.append(f"env.id = {config.env.id!r} (gymnasium imports the module before the colon)")
     return untrusted
+
+
+def load_config(ref: str, sets: list[str], trust: bool = False) -> TrainConfig:
+    """A preset (name or experiment.py) or a run's `config.json` (see `load_run_config` for what it may
+    name without `trust`), with `key=value` overrides."""
+    if ref.endswith(".json"):
+        if not Path(ref).is_file():
+            raise ValueError(f"--config {ref}: no such file (expected a preset name, an experiment.py or a "
+                             "config.json).")
+        config = load_run_config(ref, trust=trust)
+    else:
+        config = load_preset(ref)
+    return override(config, sets)
