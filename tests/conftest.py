@@ -18,11 +18,12 @@ NO_REVERB = ("needs dm-reverb, which is not installed: it exists only for the cu
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `reverb` (Reverb tables, prioritized replay, the distributed roles) are skipped,
-    with the reason, where dm-reverb is not installed (the modern stack)."""
-    if HAS_REVERB:
-        return
+    with the reason, where dm-reverb is not installed (the modern stack). The notebooks (run by nbmake)
+    are whole training runs: `slow`, like the tests marked so."""
     for item in items:
-        if item.get_closest_marker("reverb") is not None:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+        if not HAS_REVERB and item.get_closest_marker("reverb") is not None:
             item.add_marker(pytest.mark.skip(reason=NO_REVERB))
 
 

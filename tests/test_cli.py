@@ -12,10 +12,12 @@ import pytest
 import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
+from tests.tiny import cli_sets, tiny_sets
+
 REPO = Path(__file__).resolve().parents[1]
 TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
-SHORT = ["--set", "total_env_steps=1500", "--set", "replay.learning_starts=500", "--set", "eval_interval=500",
-         "--set", "eval_episodes=3", "--set", "checkpoint_interval=1000", "--set", "progress=False"]
+SHORT = cli_sets(tiny_sets({"total_env_steps": 1500, "replay.learning_starts": 500, "eval_interval": 500,
+                               "eval_episodes": 3, "checkpoint_interval": 1000}))
 
 
 def run(*args, cwd=REPO):
@@ -32,6 +34,7 @@ def cartpole_run(tmp_path_factory):
     return run_dir, result
 
 
+@pytest.mark.slow
 def test_train_writes_the_whole_run_directory_and_says_where(cartpole_run):
     run_dir, result = cartpole_run
     for name in ("config.json", "metrics.csv", "summary.json", "learning_curve.png", "tensorboard",
@@ -94,6 +97,7 @@ def test_saved_policy_loads_with_plain_tf_saved_model_and_scores_what_the_run_re
     assert np.mean(returns) == pytest.approx(summary["eval_mean"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["final", "best"])
 def test_eval_command_scores_the_saved_policy(cartpole_run, policy):
     run_dir, _ = cartpole_run
@@ -109,12 +113,14 @@ def test_eval_command_scores_the_saved_policy(cartpole_run, policy):
     assert scores["eval_mean"] == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_run_directory_is_never_overwritten(cartpole_run):
     run_dir, _ = cartpole_run
     result = run(TFA_NETS, "train", "cartpole", "--run-dir", str(run_dir), *SHORT)
     assert result.returncode == 2 and "already holds a run" in result.stderr
 
 
+@pytest.mark.slow
 def test_preset_runs_as_a_script_and_bad_values_stop_before_anything_starts(tmp_path):
     run_dir = tmp_path / "never"
     result = run(sys.executable, "-m", "tfa_custom_nets.presets.cartpole", "--run-dir", str(run_dir),
@@ -124,6 +130,7 @@ def test_preset_runs_as_a_script_and_bad_values_stop_before_anything_starts(tmp_
     assert not run_dir.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.reverb
 def test_distributed_commands_refuse_bad_arguments_with_a_fix(tmp_path):
     from tfa_custom_nets import cli
@@ -140,6 +147,7 @@ def test_distributed_commands_refuse_bad_arguments_with_a_fix(tmp_path):
     assert cli.load_config("cartpole", ["seed=4"]).seed == 4
 
 
+@pytest.mark.slow
 def test_values_accepted_by_type_but_not_by_meaning_are_refused_up_front(cartpole_run, tmp_path):
     run_dir, _ = cartpole_run
     for argv, message in ((["train", "cartpole", "--seed", "-1", "--run-dir", str(tmp_path / "never")],

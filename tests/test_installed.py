@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny import cli_sets, tiny_sets
+
 REPO = Path(__file__).resolve().parents[1]
-SHORT = ["--set", "total_env_steps=600", "--set", "replay.learning_starts=200", "--set", "eval_interval=600",
-         "--set", "eval_episodes=2", "--set", "num_envs=2", "--set", "progress=False",
-         "--set", "network.kwargs={'hidden_units': [8]}"]
+SHORT = cli_sets(tiny_sets({"eval_interval": 600, "num_envs": 2, "replay.batch_size": None, "replay.capacity": None,
+                               "checkpoint_interval": None, "network.kwargs": {'hidden_units': [8]}}))
 
 
 def build(what: str, source: Path, out: Path) -> Path:

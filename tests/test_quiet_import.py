@@ -2,7 +2,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_importing_the_package_prints_nothing():
     # TensorFlow's C++ start-up lines, gym's banner and deprecation notices would all land here.
     code = ("import tfa_custom_nets, tfa_custom_nets.envs, tfa_custom_nets.networks, "
@@ -13,6 +16,7 @@ def test_importing_the_package_prints_nothing():
     assert result.stdout == "" and result.stderr == ""
 
 
+@pytest.mark.slow
 def test_the_quiet_import_drops_start_up_noise_but_not_warnings_about_your_model():
     code = ("import tfa_custom_nets\n"
             "import tensorflow as tf\n"

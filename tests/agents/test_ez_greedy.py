@@ -108,6 +108,7 @@ def test_multidiscrete_random_actions_cover_every_branch():
         assert set(actions[:, branch]) == set(range(top + 1))
 
 
+@pytest.mark.slow
 def test_training_loop_collects_with_ez_greedy_and_repeats_for_a_seed(tmp_path):
     """The loop wires the policy in (held actions show in the training episodes) and seeds it.
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from tests.conftest import HAS_REVERB
+from tests.tiny import tiny_sets
 from tfa_custom_nets.envs import action_mask_splitter
 from tfa_custom_nets.training import (
     branch_spec,
@@ -22,8 +23,8 @@ from tfa_custom_nets.training import (
     train_eval,
 )
 
-TINY = ["total_env_steps=120", "replay.learning_starts=60", "replay.batch_size=8", "replay.capacity=1000",
-        "eval_interval=120", "eval_episodes=2", "checkpoint_interval=120", "progress=False"]
+TINY = tiny_sets({"total_env_steps": 120, "replay.learning_starts": 60, "replay.batch_size": 8, "replay.capacity": 1000,
+                  "eval_interval": 120, "checkpoint_interval": 120})
 
 
 def test_the_documented_presets_exist():
@@ -32,6 +33,7 @@ def test_the_documented_presets_exist():
             "robot_arm_masked", "pendulum_sac", "robot_arm_ppo"} <= set(list_presets())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_trains_evaluates_and_saves_a_policy(name, tmp_path):
     preset = load_preset(name)

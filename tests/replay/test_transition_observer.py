@@ -54,6 +54,7 @@ def items_written(observer_factory, data_spec, stream, n_step_update, packed=Tru
         server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_step_update", [1, 3])
 def test_same_items_as_tf_agents_observer(n_step_update):
     env, stream = record_stream()
@@ -138,6 +139,7 @@ def batched_stream():
     return stream, rows, data_spec
 
 
+@pytest.mark.slow
 def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
     """Two envs with different episode lengths stepped as one batch: the batched observer's items
     are, as a set, those of one TransitionObserver per env fed that env's unbatched steps."""
@@ -159,6 +161,7 @@ def test_batched_observer_writes_each_envs_items_as_its_own_observer_would():
     assert (np.diff(steps, axis=1) == 1).all()
 
 
+@pytest.mark.slow
 def test_batched_memory_replay_samples_each_envs_windows_and_none_that_mix_envs():
     """The in-memory replay fed the same two-env batch: every window it samples is one of the per-env
     observers' items, and it samples them all (no window across envs or across an episode's end)."""

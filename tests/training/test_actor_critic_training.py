@@ -9,6 +9,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
+from tests.tiny import tiny_sets
 from tfa_custom_nets.training import (
     TrainConfig,
     load_preset,
@@ -20,9 +21,9 @@ from tfa_custom_nets.training import (
     train_eval,
 )
 
-SMALL = ["network.kwargs={'hidden_units': [32, 32]}", "network.critic_kwargs={'hidden_units': [32, 32]}",
-         "replay.batch_size=32", "replay.learning_starts=200", "replay.capacity=2000", "eval_episodes=2",
-         "progress=False"]
+SMALL = tiny_sets({"network.kwargs": {"hidden_units": [32, 32]}, "network.critic_kwargs": {"hidden_units": [32, 32]},
+                   "replay.batch_size": 32, "total_env_steps": None, "eval_interval": None,
+                   "checkpoint_interval": None})
 
 
 def pendulum_sac(*sets):
@@ -37,6 +38,7 @@ def greedy_actions(policy_dir, observations):
     return policy.action(step).action.numpy()
 
 
+@pytest.mark.slow
 def test_a_sac_run_trains_checkpoints_resumes_and_exports_a_bounded_greedy_policy(tmp_path):
     run_dir = tmp_path / "sac"
     config = pendulum_sac("total_env_steps=600", "eval_interval=300", "checkpoint_interval=300",
@@ -108,13 +110,15 @@ def test_sac_on_a_discrete_action_env_says_which_agent_fits(tmp_path):
     assert not (tmp_path / "r").exists()  # refused before the run directory exists
 
 
-ARM_PPO = ["total_env_steps=768", "num_envs=4", "update_every=256", "agent.ppo_epochs=2", "eval_interval=384",
-           "eval_episodes=2", "checkpoint_interval=384", "progress=False",
-           "env.make_kwargs={'joints': 2, 'continuous': True, 'max_episode_steps': 40}",
-           "network.kwargs={'hidden_units': [16], 'activation': 'tanh', 'std_heads': False}",
-           "network.critic_kwargs={'hidden_units': [16]}"]
+ARM_PPO = tiny_sets({"total_env_steps": 768, "num_envs": 4, "update_every": 256, "agent.ppo_epochs": 2,
+                     "eval_interval": 384, "checkpoint_interval": 384, "replay.learning_starts": None,
+                     "replay.batch_size": None, "replay.capacity": None,
+                     "env.make_kwargs": {"joints": 2, "continuous": True, "max_episode_steps": 40},
+                     "network.kwargs": {"hidden_units": [16], "activation": "tanh", "std_heads": False},
+                     "network.critic_kwargs": {"hidden_units": [16]}})
 
 
+@pytest.mark.slow
 def test_a_ppo_run_on_the_mixed_action_arm_trains_resumes_and_exports_its_greedy_policy(tmp_path):
     run_dir = tmp_path / "ppo"
     summary = train_eval(override(load_preset("robot_arm_ppo"), [*ARM_PPO, f"run_dir={str(run_dir)!r}"]))
@@ -137,6 +141,7 @@ def test_a_ppo_run_on_the_mixed_action_arm_trains_resumes_and_exports_its_greedy
     np.testing.assert_array_equal(again["grip"].numpy(), action["grip"].numpy())
 
 
+@pytest.mark.slow
 def test_the_ppo_update_trains_on_the_whole_rollout_with_the_collect_policys_distributions_and_empties_it():
     from tf_agents.drivers import py_driver
 

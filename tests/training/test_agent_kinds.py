@@ -14,6 +14,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
 import tfa_custom_nets
+from tests.tiny import tiny_sets
 from tfa_custom_nets.training import (
     KINDS,
     TrainConfig,
@@ -27,9 +28,8 @@ from tfa_custom_nets.training import (
 )
 
 PACKAGE = Path(tfa_custom_nets.__file__).parent
-SMALL = ["network.kwargs={'hidden_units': [32, 32]}", "network.critic_kwargs={'hidden_units': [32, 32]}",
-         "replay.batch_size=32", "replay.learning_starts=200", "replay.capacity=2000", "eval_episodes=2",
-         "progress=False", "total_env_steps=400", "eval_interval=200", "checkpoint_interval=200"]
+SMALL = tiny_sets({"network.kwargs": {'hidden_units': [32, 32]}, "network.critic_kwargs": {'hidden_units': [32, 32]},
+                   "replay.batch_size": 32, "total_env_steps": 400, "eval_interval": 200, "checkpoint_interval": 200})
 
 
 def td3(*sets):
@@ -113,7 +113,8 @@ def test_c51_options_are_checked_and_its_model_builder_gets_the_atoms():
     with pytest.raises(ValueError, match=r"min_q_value < max_q_value"):
         override(load_preset("cartpole_c51"), ["agent.options={'min_q_value': 5.0, 'max_q_value': 1.0}"])
     config = override(load_preset("cartpole_c51"),  # --set replaces the whole dict: the other two from defaults
-                      ["agent.options={'num_atoms': 11, 'max_q_value': 100.0}", *SMALL[:1]])
+                      ["agent.options={'num_atoms': 11, 'max_q_value': 100.0}",
+                       "network.kwargs={'hidden_units': [32]}"])
     env = make_env(config.env)
     agent, epsilon = make_agent_for_env(config, env, tf.Variable(0, dtype=tf.int64))
     env.close()
@@ -160,6 +161,7 @@ def test_td3_updates_the_actor_and_the_targets_every_second_update_and_the_criti
     assert all(not a & b for i, a in enumerate(ids) for b in ids[i + 1:])  # no two networks share a variable
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset, sets", [
     ("pendulum_td3", []),
     ("pendulum_td3", ["agent.kind='ddpg'", "agent.options={'ou_stddev': 0.2}", "agent.target_update_period=1"]),

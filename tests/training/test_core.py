@@ -13,16 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny import cli_sets, tiny_sets
+
 REPO = Path(__file__).resolve().parents[2]
 TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
-SHORT = ["--set", "total_env_steps=3000", "--set", "eval_interval=1500", "--set", "eval_episodes=2",
-         "--set", "checkpoint_interval=1500"]
+SHORT = cli_sets(tiny_sets({"total_env_steps": 3000, "eval_interval": 1500, "checkpoint_interval": 1500,
+                            "progress": None}))  # the progress bar on, as make train runs
 
 
 def python(code: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_memory_run_trains_where_reverb_cannot_be_imported(tmp_path):
     code = f"""
 import sys
@@ -44,6 +47,7 @@ except ImportError:
     assert result.stdout.splitlines() == ["trained 600 100", "reverb names fail only when used"]
 
 
+@pytest.mark.slow
 def test_what_needs_reverb_is_refused_up_front_where_it_is_missing_and_names_the_stack_that_has_it(tmp_path):
     """As on the modern stack (no dm-reverb wheel): prioritized replay, the Reverb backend and the
     distributed roles each end in one fix-it line, exit code 2, and no run directory."""
@@ -90,6 +94,7 @@ def listening_sockets(pid: int) -> set[str]:
 CPP_LOG = re.compile(r"^\[reverb/|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |^[IWEF]\d{4} \d\d:\d\d:\d\d")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads open sockets from Linux's /proc")
 @pytest.mark.parametrize("backend", ["auto", pytest.param("reverb", marks=pytest.mark.reverb)])
 def test_the_default_run_opens_no_port_and_prints_no_cpp_log_lines(backend, tmp_path):
@@ -138,6 +143,7 @@ CONFIG = dataclasses.replace(BASE, name="my_mountaincar",
 '''
 
 
+@pytest.mark.slow
 def test_a_moved_run_directory_evaluates_and_resumes(tmp_path):
     """A user's preset names its env factory by file: the run keeps a copy and names it relatively."""
     run_dir, moved = tmp_path / "a" / "run", tmp_path / "elsewhere" / "run"
@@ -173,6 +179,7 @@ def test_a_moved_run_directory_evaluates_and_resumes(tmp_path):
     assert (moved / "best_policy" / "saved_model.pb").exists()
 
 
+@pytest.mark.slow
 def test_importing_the_package_registers_the_robot_arm_env(tmp_path):
     result = python("import tfa_custom_nets, gymnasium\n"
                     "env = gymnasium.make('tfa_custom_nets/RobotArm-v0')\n"
@@ -193,6 +200,7 @@ def make_env(env_id, **make_kwargs):
 '''
 
 
+@pytest.mark.slow
 def test_a_run_directory_runs_no_code_it_does_not_hold_unless_trusted(tmp_path):
     """A run directory is data: an edited config.json that names `os:system` (or a file elsewhere)
     is refused by `eval` and `--resume` before anything is imported; `--trust-config` loads it."""

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import NO_REVERB
+from tests.tiny import tiny_sets
 
 pytest.importorskip("reverb", reason=NO_REVERB)  # every test here runs Reverb servers
 
@@ -28,8 +29,8 @@ from tfa_custom_nets.training import load_preset, override
 
 pytestmark = pytest.mark.reverb  # Reverb tables throughout
 
-SMALL = ["replay.batch_size=4", "replay.learning_starts=8", "replay.capacity=100", "update_every=2",
-         "network.kwargs={'hidden_units': [8]}"]
+SMALL = tiny_sets({"replay.batch_size": 4, "replay.learning_starts": 8, "replay.capacity": 100, "update_every": 2,
+                   "network.kwargs": {'hidden_units': [8]}})
 
 
 def small_config(*sets):
@@ -111,9 +112,9 @@ def test_distributed_runs_refuse_ppo():  # on-policy: no replay server could ser
         check_distributable(config)
 
 
-LAUNCH_SETS = ["total_env_steps=3000", "replay.learning_starts=300", "replay.batch_size=32", "update_every=1",
-               "eval_interval=1500", "eval_episodes=2", "checkpoint_interval=1000",
-               "network.kwargs={'hidden_units': [32]}"]
+LAUNCH_SETS = tiny_sets({"total_env_steps": 3000, "replay.learning_starts": 300, "replay.batch_size": 32,
+                         "update_every": 1, "eval_interval": 1500, "checkpoint_interval": 1000,
+                         "replay.capacity": None, "progress": None, "network.kwargs": {'hidden_units': [32]}})
 
 
 class Launch:
@@ -158,6 +159,7 @@ class Launch:
         return "\n".join(self.lines)
 
 
+@pytest.mark.slow
 def test_a_launched_run_loses_an_actor_to_sigkill_and_finishes(tmp_path):
     run_dir = tmp_path / "run"
     killed = {}
@@ -204,6 +206,7 @@ def test_a_launched_run_loses_an_actor_to_sigkill_and_finishes(tmp_path):
     assert restarted and restarted[0][0] != killed_life[0], "the restarted actor must play other episodes"
 
 
+@pytest.mark.slow
 def test_a_launched_run_killed_outright_resumes_from_the_learners_and_the_servers_checkpoints(tmp_path):
     """SIGKILL to the launcher takes every role down with it (no orphans); `launch --resume` then
     reloads the replay from the server's checkpoint and the learner from its own, and finishes."""

@@ -16,9 +16,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.tiny import tiny_sets
+
 TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
-COMMON = ["deterministic=True", "replay.backend='memory'", "num_envs=1", "replay.batch_size=16",
-          "eval_episodes=3", "progress=False", "agent.epsilon_decay_steps=1000"]
+COMMON = tiny_sets({"deterministic": True, "replay.backend": "memory", "num_envs": 1, "eval_episodes": 3,
+                    "agent.epsilon_decay_steps": 1000, "total_env_steps": None, "replay.learning_starts": None,
+                    "replay.capacity": None, "eval_interval": None, "checkpoint_interval": None})
 CASES = {
     "dqn": ("cartpole", ["total_env_steps=2500", "replay.learning_starts=300", "eval_interval=400",
                          "checkpoint_interval=500", "network.kwargs={'hidden_units': [16]}"]),

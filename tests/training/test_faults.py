@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny import cli_sets, tiny_sets
 from tfa_custom_nets.training import RUN_LOCK, RUN_MARKER, make_run_dir
 
 TFA_NETS = str(Path(sys.executable).with_name("tfa-nets"))
-SMALL = ["--set", "eval_episodes=2", "--set", "network.kwargs={'hidden_units': [16]}"]
+SMALL = cli_sets(tiny_sets({"total_env_steps": None, "replay.learning_starts": None, "replay.batch_size": None,
+                             "replay.capacity": None, "eval_interval": None, "checkpoint_interval": None,
+                             "progress": None, "network.kwargs": {'hidden_units': [16]}}))
 
 FAILING_ENV = '''
 import gymnasium as gym
@@ -45,6 +48,7 @@ def tfa_nets(*args, cwd, timeout=300):
     return subprocess.run([TFA_NETS, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_exits_130(tmp_path):
     run_dir = tmp_path / "run"
     process = subprocess.Popen(
@@ -73,6 +77,7 @@ def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_exits_130(tmp_path):
     assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 6000
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_while_the_first_is_saving_still_leaves_a_checkpoint_and_the_right_message(tmp_path):
     run_dir = tmp_path / "run"
     process = subprocess.Popen(
@@ -107,6 +112,7 @@ def test_a_bare_interrupt_outside_the_loop_says_what_the_directory_holds(tmp_pat
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_the_warm_up_saves_nothing_and_the_directory_can_be_started_again(tmp_path):
     run_dir = tmp_path / "run"
     args = ["train", "cartpole", "--run-dir", str(run_dir), *SMALL, "--set", "total_env_steps=3000",
@@ -130,6 +136,7 @@ def test_ctrl_c_in_the_warm_up_saves_nothing_and_the_directory_can_be_started_ag
     assert json.loads((run_dir / "config.json").read_text())["total_env_steps"] == 3000
 
 
+@pytest.mark.slow
 def test_a_failure_mid_run_is_one_line_with_the_run_dir_and_a_kept_traceback_and_the_run_restarts(tmp_path):
     (tmp_path / "failing.py").write_text(FAILING_ENV)
     run_dir = tmp_path / "run"
@@ -153,6 +160,7 @@ def test_a_failure_mid_run_is_one_line_with_the_run_dir_and_a_kept_traceback_and
     assert not (run_dir / "logs").exists()  # the failed runs' files went with the restart
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sets, message", [
     (["env.id='NoSuchEnv-v0'"], "env.id 'NoSuchEnv-v0': Environment `NoSuchEnv` doesn't exist."),
     (["env.id='Pendulum-v1'"], "continuous (Box) action"),
@@ -187,6 +195,7 @@ def _claim(run_dir, barrier, results):
         results.put(str(error))
 
 
+@pytest.mark.slow
 def test_two_runs_started_into_one_directory_at_once_one_wins(tmp_path):
     run_dir = str(tmp_path / "run")
     context = multiprocessing.get_context("spawn")
@@ -250,6 +259,7 @@ def test_a_run_directory_path_that_is_a_file_is_refused(tmp_path):
     assert (tmp_path / "taken").read_text() == "a file"
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_project_folder_as_run_dir_with_one_line(tmp_path):
     (tmp_path / "config.json").write_text('{"mine": true}')
     (tmp_path / "train.py").write_text("print('mine')")

@@ -26,6 +26,7 @@ def taxi(action_mask):
     return TrainConfig(env=EnvConfig(id="Taxi-v4", action_mask=action_mask), num_envs=4, update_every=2)
 
 
+@pytest.mark.slow
 def test_masked_taxi_run_takes_no_invalid_action_and_the_unmasked_one_takes_many(tmp_path, capsys):
     masked = short(override(taxi("info"), [f"network.model={TAXI_MODEL!r}", "network.kwargs={'embedding': 8, "
                                                                            "'hidden_units': [16]}"]), tmp_path, "m")
@@ -50,6 +51,7 @@ def test_masked_taxi_run_takes_no_invalid_action_and_the_unmasked_one_takes_many
     assert report["invalid_actions"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.reverb
 def test_masked_taxi_on_prioritized_reverb_replay_takes_no_invalid_action(tmp_path):
     config = short(override(taxi("info"), [f"network.model={TAXI_MODEL!r}", "network.kwargs={'embedding': 8, "
@@ -60,6 +62,7 @@ def test_masked_taxi_on_prioritized_reverb_replay_takes_no_invalid_action(tmp_pa
     assert summary["invalid_actions"] == {"collect": 0, "greedy_eval": 0} and summary["updates"] >= 400
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exploration", ["epsilon_greedy", "ez_greedy"])
 def test_masked_branching_run_with_joint_limits_takes_no_invalid_action(exploration, tmp_path):
     config = TrainConfig(env=EnvConfig(id="tfa_custom_nets/RobotArm-v0", action_mask="info",
@@ -76,6 +79,7 @@ def test_masked_branching_run_with_joint_limits_takes_no_invalid_action(explorat
     assert cli.main(["eval", summary["run_dir"], "--episodes", "2", "--policy", "best"]) == 0
 
 
+@pytest.mark.slow
 def test_joint_actions_take_the_joint_mask_and_the_stock_agent_respects_it(tmp_path):
     """MultiDiscrete([5, 5, 2]) as 50 joint indices: a combination is valid when each branch action is."""
     wrapper = envs.JointActionWrapper(gym.make("tfa_custom_nets/RobotArm-v0", joints=1, bins=3, joint_limit=1.0))

@@ -65,6 +65,7 @@ def with_target_copy_every_2(config, prioritized):
                                replay=dataclasses.replace(config.replay, prioritized=prioritized))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ddqn", "bdq"])
 def test_k_updates_in_one_call_equal_k_single_updates(kind):
     config = with_target_copy_every_2(config_for(kind), prioritized=False)
@@ -78,6 +79,7 @@ def test_k_updates_in_one_call_equal_k_single_updates(kind):
     env.close()
 
 
+@pytest.mark.slow
 @pytest.mark.reverb
 @pytest.mark.parametrize("kind", ["ddqn", "bdq"])
 def test_k_prioritized_updates_in_one_call_equal_k_single_updates_and_write_the_same_priorities(kind):

@@ -21,6 +21,7 @@ import tensorflow as tf
 from tf_agents.specs import array_spec
 
 from tests.agents.test_ez_greedy import ConstantPolicy, first, mid
+from tests.tiny import tiny_sets
 from tfa_custom_nets import cli
 from tfa_custom_nets.agents.ez_greedy import EzGreedyPyPolicy
 from tfa_custom_nets.training import (
@@ -32,9 +33,8 @@ from tfa_custom_nets.training import (
     restore_rng_states,
 )
 
-SETS = ["total_env_steps=3000", "replay.learning_starts=200", "replay.batch_size=16", "replay.capacity=5000",
-        "eval_interval=200", "eval_episodes=2", "checkpoint_interval=400", "progress=False",
-        "network.kwargs={'hidden_units': [32]}"]
+SETS = tiny_sets({"total_env_steps": 3000, "replay.capacity": 5000, "eval_interval": 200, "checkpoint_interval": 400,
+                  "network.kwargs": {'hidden_units': [32]}})
 
 
 def loop_state(run_dir):
@@ -52,6 +52,7 @@ def start_training(run_dir, backend, num_envs):
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend, num_envs", [pytest.param("reverb", 1, marks=pytest.mark.reverb),
                                                pytest.param("reverb-prioritized", 1, marks=pytest.mark.reverb),
                                                ("memory", 1), ("memory", 4)])
@@ -207,6 +208,7 @@ def copy_of(run_dir, tmp_path):
     return copy
 
 
+@pytest.mark.slow
 def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before_and_says_so(unfinished_run, tmp_path, capsys):
     from tfa_custom_nets.training import load_run_config, train_eval
 
@@ -248,6 +250,7 @@ def sets_of(*assignments):
     return [part for assignment in assignments for part in ("--set", assignment)]
 
 
+@pytest.mark.slow
 def test_a_run_killed_before_its_first_checkpoint_is_refused_by_resume_and_started_again_in_place(tmp_path):
     run_dir = tmp_path / "run"
     process = subprocess.Popen(cli_command("train", "cartpole", "--run-dir", str(run_dir), *sets_of(
@@ -268,6 +271,7 @@ def test_a_run_killed_before_its_first_checkpoint_is_refused_by_resume_and_start
     assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 600
 
 
+@pytest.mark.slow
 def test_a_kill_during_a_checkpoint_write_leaves_a_temp_folder_that_the_resume_removes(tmp_path):
     """The replay buffer is large enough (200k steps) that a checkpoint takes a while to write; once
     one checkpoint is complete, the process is killed the moment TensorFlow's `ckpt-N_temp` folder
@@ -293,6 +297,7 @@ def test_a_kill_during_a_checkpoint_write_leaves_a_temp_folder_that_the_resume_r
     assert json.loads((run_dir / "summary.json").read_text())["env_steps"] == 3000
 
 
+@pytest.mark.slow
 def test_a_full_disk_at_a_checkpoint_names_the_path_and_the_space_and_the_previous_checkpoint_resumes(
         unfinished_run, tmp_path):
     """The file-size limit (RLIMIT_FSIZE) makes the checkpoint write fail as a full disk does
@@ -354,6 +359,7 @@ def unfinished_reverb_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow
 @pytest.mark.reverb
 def test_a_lost_reverb_replay_is_refused_with_the_fix_and_empty_replay_refills_it(unfinished_reverb_run, tmp_path,
                                                                                    capsys):
@@ -372,6 +378,7 @@ def test_a_lost_reverb_replay_is_refused_with_the_fix_and_empty_replay_refills_i
     assert loop_state(run_dir)["refill_steps"] == 200
 
 
+@pytest.mark.slow
 @pytest.mark.reverb
 def test_empty_replay_moves_a_present_replay_aside_and_is_refused_where_it_means_nothing(unfinished_reverb_run,
                                                                                          unfinished_run, tmp_path,
