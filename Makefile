@@ -1,5 +1,7 @@
 # make train: set up a virtual environment (if needed) and train the default experiment (cartpole).
 # make test:  set up the environment (if needed), lint, and run the test suite (notebooks included).
+# make test-fast: the suite without the `slow` tests (under 3 minutes); make docs: the site in site/;
+# make vendor: the shared checks' generated blocks in the network files.
 # make bench: speed measurements; make soak: the 1M-step memory soak (both write benchmarks/results/).
 # make bench-peers: CartPole (DQN) and Pendulum (TD3) against Stable-Baselines3, in its own .venv-peers (optional, ~45 minutes).
 #
@@ -17,7 +19,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PIP    := $(PY) -m pip install -q
 
-.PHONY: setup train test lint bench bench-peers soak clean stack
+.PHONY: setup train test test-fast lint vendor docs bench bench-peers soak clean stack
 
 stack:
 ifeq ($(STACK),none)
@@ -48,9 +50,23 @@ train: stack $(STAMP)
 
 lint: stack $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(PY) tools/vendor_networks.py --check
+
+# The docs site (guides, the README as its home page, the API reference from the docstrings) into site/;
+# --strict: a warning, a broken link or a name that does not resolve fails the build.
+docs: stack $(STAMP)
+	$(PY) -m mkdocs build --strict
+
+# Writes the generated block at the end of each network file from tfa_custom_nets/networks/_shared.py.
+vendor: stack $(STAMP)
+	$(PY) tools/vendor_networks.py
 
 test: lint
 	$(PY) -m pytest -n 2   # two workers (pytest-xdist): the two cores of the CI machine
+
+# The inner loop: everything but the tests marked `slow` (whole training runs, subprocess round trips).
+test-fast: stack $(STAMP)
+	$(PY) -m pytest -n 2 -m "not slow"
 
 bench: stack $(STAMP)
 	$(PY) benchmarks/pipeline.py
