@@ -89,7 +89,7 @@ def run_seeds(preset: str, seeds, sets=(), runs: str | Path = "runs/seeds", jobs
     seeds, sets = parse_seeds(seeds), list(sets)
     config = load_config(preset, sets, trust=trust)  # a bad preset or override fails before any run
     stamp = from_runs or time.strftime("%Y%m%d-%H%M%S")
-    name = Path(preset).stem if preset.endswith((".json", ".toml", ".yaml")) else preset
+    name = config.name  # a preset's name; also right for an experiment.py or a run's config.json
     run_dirs = [str(Path(runs) / name / f"seed{seed}-{stamp}") for seed in seeds]
     if from_runs:
         missing = [d for d in run_dirs if not (Path(d) / "summary.json").exists()]
